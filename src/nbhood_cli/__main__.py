@@ -1,0 +1,3 @@
+from nbhood_cli.cli import main
+
+main()

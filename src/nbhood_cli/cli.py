@@ -1,0 +1,101 @@
+"""The ``nbhood`` command: global options, error handling and the subcommands.
+
+Only typer is imported here; each command imports geopandas & co. when it runs,
+so ``nbhood --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from dataclasses import dataclass
+
+import typer
+from typer.core import TyperGroup
+
+from nbhood_cli import __version__, console
+from nbhood_cli.commands import inspect as inspect_cmd
+from nbhood_cli.commands import map as map_cmd
+from nbhood_cli.commands import validate as validate_cmd
+from nbhood_cli.errors import NbhoodError
+
+EXIT_USAGE = 2
+EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in nbhood, not the user's input
+
+
+@dataclass
+class State:
+    debug: bool = False
+
+
+class NbhoodGroup(TyperGroup):
+    """Turns every user-caused error into one line on stderr and exit status 2."""
+
+    def invoke(self, ctx: typer.Context):
+        try:
+            return super().invoke(ctx)
+        except (typer.TyperException, typer.Exit, typer.Abort):
+            raise
+        except NbhoodError as exc:
+            _report(ctx, f"error: {exc.message}")
+            raise typer.Exit(EXIT_USAGE) from None
+        except Exception as exc:  # a bug: still one line, traceback with --debug
+            _report(ctx, f"error: internal error ({type(exc).__name__}: "
+                         f"{' '.join(str(exc).split())}); run with --debug for the traceback "
+                         "and report it at the project's issue tracker")
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def _report(ctx: typer.Context, line: str) -> None:
+    state = ctx.find_object(State)
+    if state is not None and state.debug:
+        traceback.print_exc()
+    typer.echo(line, err=True)
+
+
+app = typer.Typer(
+    cls=NbhoodGroup,
+    name="nbhood",
+    help="Neighbourhood health planning: reconcile community-drawn areas with PCN footprints, "
+         "wards and LSOAs, estimate populations and map community assets.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    add_completion=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"nbhood {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    ctx: typer.Context,
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Say more on stderr."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors on stderr."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Neighbourhood health planning toolkit."""
+    if verbose and quiet:
+        raise typer.BadParameter("choose one of --verbose and --quiet", param_hint="-v/-q")
+    console.set_level(console.QUIET if quiet else console.VERBOSE if verbose else console.NORMAL)
+    ctx.obj = State(debug=debug)
+
+
+app.command("inspect")(inspect_cmd.inspect)
+app.command("validate")(validate_cmd.validate)
+app.command("map")(map_cmd.map_)
+
+
+def main() -> None:
+    app(prog_name="nbhood")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per subcommand; each imports its heavy libraries only when it runs."""

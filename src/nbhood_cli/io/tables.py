@@ -1,0 +1,140 @@
+"""Reading CSV and XLSX tables: encoding, delimiter and number detection.
+
+Tables come from Excel and council systems, so the reader must get cp1252 and BOMs right
+and must not turn codes such as ``01234`` into numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from nbhood_cli.errors import NbhoodError
+
+TABLE_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm"}
+
+_LEADING_ZERO = re.compile(r"^0\d")
+
+
+@dataclass
+class Table:
+    """A table as read, with what the reader had to decide about it."""
+
+    frame: object  # pandas.DataFrame, all columns str or numeric
+    encoding: str | None
+    row_label: str  # "line" for CSV (the editor's line number), "row" for XLSX
+
+
+def decode(raw: bytes, path) -> tuple[str, str]:
+    """Decode bytes as UTF-8 (with or without BOM), else cp1252; return (text, encoding).
+
+    UTF-8 is tried strictly first: cp1252 text with accents is almost never valid UTF-8,
+    so a strict UTF-8 success is a reliable answer and a failure points to a Windows export.
+    """
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16"), "utf-16"
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError as exc:
+        raise NbhoodError(
+            f"{path}: byte {exc.start} is neither UTF-8 nor Windows-1252 text; "
+            "save the file as CSV UTF-8 and try again"
+        ) from None
+
+
+def _sniff_delimiter(text: str) -> str:
+    sample = "\n".join(text.splitlines()[:20])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def read_csv(path: Path) -> Table:
+    import pandas as pd
+
+    raw = path.read_bytes()
+    text, encoding = decode(raw, path)
+    if not text.strip():
+        raise NbhoodError(f"{path}: the file is empty; export the table again with a header row")
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=_sniff_delimiter(text),
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            skipinitialspace=True,
+        )
+    except pd.errors.ParserError as exc:
+        raise NbhoodError(f"{path}: not a well-formed CSV table ({_first_line(exc)})") from None
+    return Table(_tidy(frame, path), encoding, "line")
+
+
+def read_xlsx(path: Path, sheet: str | None) -> Table:
+    import pandas as pd
+
+    try:
+        book = pd.ExcelFile(path, engine="openpyxl")
+    except Exception as exc:  # openpyxl raises many types for a damaged workbook
+        raise NbhoodError(f"{path}: not a readable XLSX workbook ({_first_line(exc)})") from None
+    if sheet is not None and sheet not in book.sheet_names:
+        raise NbhoodError(
+            f"{path}: no sheet named {sheet!r}; sheets are: {', '.join(book.sheet_names)}"
+        )
+    frame = book.parse(sheet if sheet is not None else 0, dtype=str)
+    return Table(_tidy(frame, path), None, "row")
+
+
+def read_table(path: Path, sheet: str | None = None) -> Table:
+    """Read a CSV/TSV/XLSX file into a frame with clean headers and typed numeric columns."""
+    if path.suffix.lower() in {".xlsx", ".xlsm"}:
+        return read_xlsx(path, sheet)
+    return read_csv(path)
+
+
+def _tidy(frame, path):
+    """Strip header whitespace, refuse unusable headers, type the numeric columns."""
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.columns.empty or any(c == "" or c.startswith("Unnamed:") for c in frame.columns):
+        raise NbhoodError(
+            f"{path}: a column has no header; give every column a name in the first row"
+        )
+    dupes = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+    if dupes:
+        raise NbhoodError(f"{path}: column names repeat ({', '.join(dupes)}); rename them")
+    if frame.empty:
+        raise NbhoodError(f"{path}: the table has a header but no rows")
+    for name in frame.columns:
+        frame[name] = _maybe_numeric(frame[name])
+    return frame
+
+
+def _maybe_numeric(column):
+    """Numbers become numbers; codes (leading zeros, letters) stay text."""
+    import pandas as pd
+
+    values = column.dropna()
+    if values.empty:
+        return column
+    text = values.astype(str).str.strip()
+    if text.str.match(_LEADING_ZERO).any():
+        return column
+    numbers = pd.to_numeric(text, errors="coerce")
+    if numbers.isna().any():
+        return column
+    return pd.to_numeric(column.astype("string").str.strip(), errors="coerce")
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -1,0 +1,227 @@
+"""The ``nbhood map`` job: read every input once, check it, write the output folder.
+
+It sits at the I/O edge: the analytic modules (pure frames in, frames out) are called from
+here, and only here are files read and written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nbhood_cli import __version__, console
+from nbhood_cli.errors import NbhoodError
+from nbhood_cli.io.read import ReadOptions, read_layer, split_source
+
+SAMPLES_ENV = "NBHOOD_SAMPLES"
+
+
+@dataclass
+class MapInputs:
+    """What the user gave ``nbhood map``: layer specs as typed, before reading."""
+
+    community: str | None = None
+    statutory: list[str] = field(default_factory=list)
+    population: str | None = None
+    counts: str | None = None
+    join: str | None = None
+    count: str = "population"
+    assets: str | None = None
+    practices: str | None = None
+    base: Path | None = None  # the sample folder when running on the sample town
+
+    def empty(self) -> bool:
+        return not any([self.community, self.statutory, self.population, self.counts,
+                        self.assets, self.practices])
+
+
+def samples_folder() -> Path:
+    """The sample town: $NBHOOD_SAMPLES, else data/samples in the source checkout."""
+    env = os.environ.get(SAMPLES_ENV)
+    folder = Path(env) if env else Path(__file__).resolve().parents[2] / "data" / "samples"
+    if not (folder / "community_areas.geojson").exists():
+        raise NbhoodError(f"{folder}: the sample town is not there; give inputs "
+                          f"(--community, --statutory, …) or set {SAMPLES_ENV}")
+    return folder
+
+
+def sample_inputs() -> MapInputs:
+    base = samples_folder()
+    rel = _display_path(base)
+    return MapInputs(
+        community=f"{rel}/community_areas.geojson:id",
+        statutory=[f"ward={rel}/wards.geojson:ward_code",
+                   f"pcn={rel}/pcn_footprints.geojson:pcn_code"],
+        population=f"{rel}/small_areas.geojson:sa_code",
+        counts=f"{rel}/small_area_population.csv", join="sa_code", count="population",
+        assets=f"{rel}/assets.csv:asset_id",
+        practices=f"{rel}/gp_practices.csv:practice_code",
+        base=base,
+    )
+
+
+def _display_path(path: Path) -> str:
+    """Relative to the working folder when inside it: summaries then match across checkouts."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def parse_spec(spec: str) -> tuple[str, str | None]:
+    """``PATH[:ID]`` (``file.gpkg:layer[:ID]`` too) → (source, id column or None)."""
+    path, _ = split_source(spec)
+    if path.exists():
+        return spec, None
+    head, sep, tail = spec.rpartition(":")
+    if sep and head and split_source(head)[0].exists():
+        return head, tail or None
+    return spec, None
+
+
+def parse_statutory(spec: str) -> tuple[str, str]:
+    """``NAME=PATH[:ID]`` → (name, ``PATH[:ID]``)."""
+    name, sep, rest = spec.partition("=")
+    name = name.strip()
+    if not sep or not name or not rest:
+        raise NbhoodError(f"--statutory {spec}: write it as NAME=PATH[:ID], "
+                          "e.g. ward=wards.geojson:wd23cd")
+    if not name.replace("_", "").isalnum() or not name.isascii():
+        raise NbhoodError(f"--statutory {spec}: the name {name!r} must be letters, digits or _ "
+                          "(it becomes a file name and a column prefix)")
+    return name, rest
+
+
+def run(inputs: MapInputs, out: Path, overwrite: bool, assume_crs: str | None, crs: str,
+        engine: str) -> dict:
+    """Read, check and write; returns the summary that was written to summary.json."""
+    from nbhood_cli.io.read import working_crs
+    from nbhood_cli.io.write import atomic_folder, write_layer, write_text
+    from nbhood_cli.render import json_text
+
+    working_crs(crs)
+    statutory = [parse_statutory(s) for s in inputs.statutory]
+    names = [n for n, _ in statutory]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise NbhoodError(f"--statutory: the name {repeated[0]} is used twice; "
+                          "give each layer its own name")
+    if out.exists() and not overwrite:
+        raise NbhoodError(f"{out}: already exists; pass --overwrite to replace it")
+
+    def read(role: str, spec: str, counts: tuple[str, ...] = ()):
+        source, id_column = parse_spec(spec)
+        options = ReadOptions(id_column=id_column, counts=counts, assume_crs=assume_crs,
+                              crs=crs, engine=engine)
+        console.detail(f"reading {role}: {source}")
+        layer = read_layer(source, options)
+        for finding in layer.warnings:
+            console.warn(finding.message)
+        return layer
+
+    layers: dict[str, object] = {}
+    if inputs.community:
+        layers["community_areas"] = read("community areas", inputs.community)
+    for name, spec in statutory:
+        layers[f"statutory_{name}"] = read(f"statutory layer {name}", spec)
+    if inputs.population:
+        layers["small_areas"] = read("small areas", inputs.population,
+                                     () if inputs.counts else (inputs.count,))
+        if inputs.counts:
+            layers["small_areas"].frame = join_counts(layers["small_areas"], inputs)
+    elif inputs.counts:
+        raise NbhoodError("--counts needs --population: the small-area polygons the counts "
+                          "belong to")
+    if inputs.assets:
+        layers["assets"] = read("assets", inputs.assets)
+    if inputs.practices:
+        layers["gp_practices"] = read("GP practices", inputs.practices)
+
+    summary = _summary(inputs, layers, crs)
+    with atomic_folder(out, overwrite) as build:
+        (build / "layers").mkdir()
+        for name, layer in layers.items():
+            target = build / "layers" / f"{name}.geojson"
+            write_layer(layer.frame, target)
+            summary["outputs"].append(f"layers/{name}.geojson")
+        summary["outputs"].append("summary.json")
+        write_text(json_text(summary), build / "summary.json")
+    return summary
+
+
+def join_counts(layer, inputs: MapInputs):
+    """Attach the count column from a table by code; every small area must find its row."""
+    from nbhood_cli.io.read import load_table
+
+    join = inputs.join or layer.id_column
+    if not join:
+        raise NbhoodError(f"{layer.path}: say which column links it to {inputs.counts} "
+                          "with --join COLUMN")
+    if join not in layer.frame.columns:
+        raise NbhoodError(f"{layer.path}: no column {join} to join counts on; columns are: "
+                          f"{', '.join(c for c in layer.frame.columns if c != 'geometry')}")
+    table = load_table(inputs.counts, ReadOptions(id_column=join, counts=(inputs.count,)))
+    if table.errors:
+        raise NbhoodError(table.errors[0].message)
+    frame = layer.frame.drop(columns=[inputs.count], errors="ignore")
+    codes = frame[join].astype(str)
+    known = table.frame.assign(**{join: table.frame[join].astype(str)}).set_index(join)
+    missing = sorted(set(codes) - set(known.index))
+    if missing:
+        raise NbhoodError(f"{inputs.counts}: no {inputs.count} for {len(missing)} small area(s) "
+                          f"of {layer.path} ({', '.join(missing[:5])}); add their rows or "
+                          "check the codes are the same vintage")
+    extra = sorted(set(known.index) - set(codes))
+    if extra:
+        console.warn(f"{inputs.counts}: {len(extra)} row(s) match no small area and are "
+                     f"ignored ({', '.join(extra[:5])})")
+    frame[inputs.count] = codes.map(known[inputs.count]).to_numpy(float)
+    return frame
+
+
+def _summary(inputs: MapInputs, layers: dict, crs: str) -> dict:
+    """Everything needed to trust and reproduce the run; no timestamps unless
+    SOURCE_DATE_EPOCH is set, so reruns give the same bytes."""
+    summary = {"tool": {"name": "nbhood", "version": __version__}, "libraries": _versions(),
+               "working_crs": crs, "sample_town": inputs.base is not None}
+    if "SOURCE_DATE_EPOCH" in os.environ:
+        import datetime as dt
+
+        epoch = int(os.environ["SOURCE_DATE_EPOCH"])
+        summary["generated_at"] = dt.datetime.fromtimestamp(epoch, dt.UTC).isoformat()
+    summary["inputs"] = [_input_entry(name, layer) for name, layer in layers.items()]
+    if inputs.counts:
+        summary["inputs"].append({"role": "counts", "path": str(inputs.counts),
+                                  "sha256": _sha256(Path(inputs.counts))})
+    summary["warnings"] = [f.message for layer in layers.values() for f in layer.warnings]
+    summary["outputs"] = []
+    return summary
+
+
+def _input_entry(role: str, layer) -> dict:
+    return {"role": role, "path": str(layer.path), "layer": layer.layer,
+            "sha256": _sha256(layer.path), "features": len(layer.frame),
+            "id_column": layer.id_column, "crs": layer.source_crs,
+            "encoding": layer.encoding}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _versions() -> dict:
+    import geopandas
+    import pandas
+    import pyogrio
+    import pyproj
+    import shapely
+
+    return {"geopandas": geopandas.__version__, "shapely": shapely.__version__,
+            "pyproj": pyproj.__version__, "pandas": pandas.__version__,
+            "pyogrio": pyogrio.__version__, "gdal": pyogrio.__gdal_version_string__}

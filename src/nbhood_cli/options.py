@@ -1,0 +1,53 @@
+"""Options shared by several commands, declared once so they read the same everywhere."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+Json = Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")]
+Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace existing outputs.")]
+AssumeCrs = Annotated[str | None, typer.Option(
+    "--assume-crs", metavar="CRS",
+    help="CRS for files that declare none (e.g. EPSG:27700 or EPSG:4326).")]
+WorkingCrs = Annotated[str, typer.Option(
+    "--crs", metavar="CRS", help="Projected CRS in which areas and distances are measured.")]
+
+
+class Engine(str, Enum):
+    pyogrio = "pyogrio"
+    fiona = "fiona"
+
+
+EngineOption = Annotated[Engine, typer.Option(
+    "--engine", help="Library that reads vector files: pyogrio (fast, Arrow) or fiona.")]
+IdColumn = Annotated[str | None, typer.Option(
+    "--id", metavar="COLUMN", help="Column naming each feature (default: detected).")]
+Counts = Annotated[list[str] | None, typer.Option(
+    "--count", metavar="COLUMN", help="Column of counts (e.g. population) to check; repeatable.")]
+Coords = Annotated[str | None, typer.Option(
+    "--coords", metavar="X,Y",
+    help="Coordinate columns of a CSV/XLSX, x first (lon,lat or easting,northing).")]
+Wkt = Annotated[str | None, typer.Option(
+    "--wkt", metavar="COLUMN", help="Column of a CSV/XLSX holding WKT geometries.")]
+
+
+def parse_coords(text: str | None) -> tuple[str, str] | None:
+    if text is None:
+        return None
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise typer.BadParameter("give two column names, x first: --coords lon,lat",
+                                 param_hint="--coords")
+    return parts[0], parts[1]
+
+
+def read_options(id_column=None, counts=None, assume_crs=None, crs="EPSG:27700",
+                 engine="pyogrio", coords=None, wkt=None):
+    """Build the reader's options from CLI values (imported lazily: it pulls in no heavy libs)."""
+    from nbhood_cli.io.read import ReadOptions
+
+    return ReadOptions(id_column=id_column, counts=tuple(counts or ()), assume_crs=assume_crs,
+                       crs=crs, engine=Engine(engine).value, coords=parse_coords(coords), wkt=wkt)
