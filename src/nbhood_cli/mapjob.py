@@ -13,7 +13,7 @@ from pathlib import Path
 
 from nbhood_cli import __version__, console
 from nbhood_cli.errors import NbhoodError
-from nbhood_cli.io.read import ReadOptions, read_layer, split_source
+from nbhood_cli.io.read import ReadOptions, read_layer
 
 SAMPLES_ENV = "NBHOOD_SAMPLES"
 
@@ -70,17 +70,6 @@ def _display_path(path: Path) -> str:
         return str(path)
 
 
-def parse_spec(spec: str) -> tuple[str, str | None]:
-    """``PATH[:ID]`` (``file.gpkg:layer[:ID]`` too) → (source, id column or None)."""
-    path, _ = split_source(spec)
-    if path.exists():
-        return spec, None
-    head, sep, tail = spec.rpartition(":")
-    if sep and head and split_source(head)[0].exists():
-        return head, tail or None
-    return spec, None
-
-
 def parse_statutory(spec: str) -> tuple[str, str]:
     """``NAME=PATH[:ID]`` → (name, ``PATH[:ID]``)."""
     name, sep, rest = spec.partition("=")
@@ -112,11 +101,9 @@ def run(inputs: MapInputs, out: Path, overwrite: bool, assume_crs: str | None, c
         raise NbhoodError(f"{out}: already exists; pass --overwrite to replace it")
 
     def read(role: str, spec: str, counts: tuple[str, ...] = ()):
-        source, id_column = parse_spec(spec)
-        options = ReadOptions(id_column=id_column, counts=counts, assume_crs=assume_crs,
-                              crs=crs, engine=engine)
-        console.detail(f"reading {role}: {source}")
-        layer = read_layer(source, options)
+        options = ReadOptions(counts=counts, assume_crs=assume_crs, crs=crs, engine=engine)
+        console.detail(f"reading {role}: {spec}")
+        layer = read_layer(spec, options)
         for finding in layer.warnings:
             console.warn(finding.message)
         return layer

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -16,7 +16,7 @@ WorkingCrs = Annotated[str, typer.Option(
     "--crs", metavar="CRS", help="Projected CRS in which areas and distances are measured.")]
 
 
-class Engine(str, Enum):
+class Engine(StrEnum):
     pyogrio = "pyogrio"
     fiona = "fiona"
 

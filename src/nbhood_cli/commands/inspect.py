@@ -19,10 +19,11 @@ def inspect(
     json_out: opt.Json = False,
 ) -> None:
     """Describe a file: layers, schema, CRS, bounds, feature count and geometry types."""
-    from nbhood_cli.io.read import check_file, split_source
+    from nbhood_cli.io.read import check_file, parse_source
     from nbhood_cli.io.tables import TABLE_SUFFIXES
 
-    file, sublayer = split_source(path)
+    source = parse_source(path)
+    file, sublayer = source.path, source.layer
     check_file(file)
     if file.suffix.lower() in TABLE_SUFFIXES:
         report = describe_table(file, sublayer)

@@ -14,6 +14,7 @@ import typer
 
 from nbhood_cli import options as opt
 
+
 def map_(
     community: Annotated[str | None, typer.Option(
         "--community", metavar="PATH[:ID]", help="Community-drawn areas.")] = None,

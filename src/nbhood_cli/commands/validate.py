@@ -14,7 +14,8 @@ from nbhood_cli import options as opt
 
 
 def validate(
-    paths: Annotated[list[str], typer.Argument(help="Files to check; file.gpkg:layer picks a layer.")],
+    paths: Annotated[list[str], typer.Argument(
+        help="Files to check; file.gpkg:layer picks a layer, PATH:ID names the id column.")],
     id_column: opt.IdColumn = None,
     counts: opt.Counts = None,
     assume_crs: opt.AssumeCrs = None,
@@ -27,12 +28,12 @@ def validate(
     """Check files: readable?, CRS, counts, geometry types, invalid and empty geometries,
     duplicate ids, features outside England."""
     from nbhood_cli.errors import NbhoodError
-    from nbhood_cli.io.read import split_source, working_crs
+    from nbhood_cli.io.read import parse_source, working_crs
 
     options = opt.read_options(id_column, counts, assume_crs, crs, engine, coords, wkt)
     working_crs(crs)
     for path in paths:
-        file, _ = split_source(path)
+        file = parse_source(path).path
         if not file.exists():
             raise NbhoodError(f"{file}: no such file; check the path")
     reports = [check_path(path, options) for path in paths]

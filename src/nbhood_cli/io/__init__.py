@@ -6,11 +6,11 @@ from nbhood_cli.io.read import (
     ReadOptions,
     load_layer,
     load_table,
+    parse_source,
     read_layer,
-    split_source,
 )
 from nbhood_cli.io.tables import read_table
 from nbhood_cli.io.write import atomic_folder, write_layer, write_table, write_text
 
-__all__ = ["Layer", "NoGeometry", "load_table", "ReadOptions", "atomic_folder", "load_layer", "read_layer", "read_table",
-           "split_source", "write_layer", "write_table", "write_text"]
+__all__ = ["Layer", "NoGeometry", "ReadOptions", "atomic_folder", "load_layer", "load_table",
+           "parse_source", "read_layer", "read_table", "write_layer", "write_table", "write_text"]
