@@ -96,15 +96,42 @@ class NoGeometry(NbhoodError):
     """A readable table with no coordinate or WKT columns: fine for counts, not for maps."""
 
 
-def split_source(spec: str) -> tuple[Path, str | None]:
-    """``file.gpkg:layer`` → (path, layer); a plain path → (path, None)."""
-    path = Path(spec)
-    if path.exists() or ":" not in spec:
-        return path, None
-    head, _, tail = spec.rpartition(":")
-    if head and tail and Path(head).exists():
-        return Path(head), tail
-    return path, None
+CONTAINERS = {".gpkg", ".sqlite", ".xlsx", ".xlsm"}  # files holding several layers/sheets
+
+
+@dataclass
+class Source:
+    """A spec as typed: ``PATH``, ``PATH:ID``, or for containers ``PATH:LAYER[:ID]``."""
+
+    path: Path
+    layer: str | None = None
+    id_column: str | None = None
+
+
+def parse_source(spec: str | Path) -> Source:
+    """Split a spec at the first prefix that is an existing file; the rest names a layer
+    (GeoPackage, XLSX) and/or the id column. A missing file keeps the whole spec as its path."""
+    spec = str(spec)
+    parts = spec.split(":")
+    for i in range(1, len(parts) + 1):
+        path = Path(":".join(parts[:i]))
+        if path.exists():
+            rest = [p for p in parts[i:] if p] + [None, None]
+            if path.suffix.lower() in CONTAINERS:
+                return Source(path, rest[0], rest[1])
+            return Source(path, None, rest[0])
+    return Source(Path(spec))
+
+
+def _resolve(spec, options: ReadOptions | None):
+    """The file, its layer, and options carrying the spec's id column unless --id overrides."""
+    import dataclasses
+
+    options = options or ReadOptions()
+    source = parse_source(spec)
+    if source.id_column and not options.id_column:
+        options = dataclasses.replace(options, id_column=source.id_column)
+    return options, source.path, source.layer
 
 
 def read_layer(spec: str | Path, options: ReadOptions | None = None) -> Layer:
@@ -119,8 +146,7 @@ def read_layer(spec: str | Path, options: ReadOptions | None = None) -> Layer:
 
 def load_layer(spec: str | Path, options: ReadOptions | None = None) -> Layer:
     """Read, check and normalise a layer, collecting findings; raise only when unreadable."""
-    options = options or ReadOptions()
-    path, sublayer = split_source(str(spec))
+    options, path, sublayer = _resolve(spec, options)
     check_file(path)
     layer = Layer(frame=None, path=path, layer=sublayer)
     if path.suffix.lower() in TABLE_SUFFIXES:
@@ -263,8 +289,7 @@ def _table_with_rows(path: Path, sheet: str | None, layer: Layer):
 
 def load_table(spec: str | Path, options: ReadOptions | None = None) -> Layer:
     """Read a table without geometry (population, deprivation): ids and counts checked."""
-    options = options or ReadOptions()
-    path, sheet = split_source(str(spec))
+    options, path, sheet = _resolve(spec, options)
     check_file(path)
     layer = Layer(frame=None, path=path, layer=sheet)
     frame = _label(_table_with_rows(path, sheet, layer), path, options, layer)
@@ -506,7 +531,8 @@ def _check_geometry(frame, path: Path, layer: Layer):
         dropped = frame.loc[empty, "_nbhood_label"].tolist()
         layer.findings.append(Finding(
             "warning", "empty-geometry",
-            f"{path}: {len(dropped)} feature(s) without a geometry were dropped: {_first(dropped)}"))
+            f"{path}: {len(dropped)} feature(s) without a geometry were dropped: "
+            f"{_first(dropped)}"))
         frame = frame.loc[~empty].copy()
         if frame.empty:
             raise NbhoodError(f"{path}: no feature has a geometry (or coordinates); "
