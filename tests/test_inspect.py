@@ -1,0 +1,83 @@
+"""`nbhood inspect`: layers, schema, CRS, bounds, counts and geometry types."""
+
+import json
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from conftest import shared
+
+
+@pytest.fixture
+def two_layer_gpkg(tmp_path):
+    path = tmp_path / "town.gpkg"
+    squares = gpd.GeoDataFrame({"code": ["A", "B"]},
+                               geometry=[shapely.box(0, 0, 100, 100), shapely.box(100, 0, 200, 100)],
+                               crs=27700)
+    squares.to_file(path, layer="squares", engine="pyogrio")
+    points = gpd.GeoDataFrame({"name": ["p"]}, geometry=[shapely.Point(5, 5)], crs=27700)
+    points.to_file(path, layer="points", engine="pyogrio")
+    return path
+
+
+def test_inspect_lists_every_layer_of_a_geopackage(run, two_layer_gpkg):
+    result = run("inspect", two_layer_gpkg, "--json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    layers = {layer["name"]: layer for layer in report["layers"]}
+    assert set(layers) == {"squares", "points"}
+    assert layers["squares"]["features"] == 2
+    assert layers["squares"]["crs"] == "EPSG:27700"
+    assert layers["squares"]["bounds"] == [0.0, 0.0, 200.0, 100.0]
+    assert layers["squares"]["geometry_types"] == {"Polygon": 2}
+    assert layers["squares"]["fields"] == {"code": "str"}
+    assert layers["points"]["geometry_types"] == {"Point": 1}
+
+
+def test_inspect_one_layer_and_a_missing_layer(run, two_layer_gpkg):
+    one = json.loads(run("inspect", f"{two_layer_gpkg}:points", "--json").stdout)
+    assert [layer["name"] for layer in one["layers"]] == ["points"]
+    missing = run("inspect", f"{two_layer_gpkg}:nope")
+    assert missing.exit_code == 2
+    assert missing.stderr == (f"error: {two_layer_gpkg}: no layer named 'nope'; layers are: "
+                              "squares, points\n")
+
+
+def test_inspect_table_reports_encoding_and_coordinates(run, tmp_path):
+    path = tmp_path / "assets.csv"
+    path.write_bytes("asset_id,name,lat,lon\na1,Café,53.4,-2.3\n".encode("cp1252"))
+    report = json.loads(run("inspect", path, "--json").stdout)
+    assert report["encoding"] == "cp1252"
+    assert report["rows"] == 1
+    assert report["id_column"] == "asset_id"
+    assert report["coordinates"] == "lon/lat columns lon, lat (EPSG:4326)"
+
+
+def test_inspect_xlsx_lists_sheets(run, tmp_path):
+    path = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(path) as book:
+        pd.DataFrame({"id": ["a"], "easting": [450000], "northing": [350000]}).to_excel(
+            book, sheet_name="sites", index=False)
+        pd.DataFrame({"x": [1]}).to_excel(book, sheet_name="notes", index=False)
+    report = json.loads(run("inspect", f"{path}:sites", "--json").stdout)
+    assert report["sheets"] == ["sites", "notes"]
+    assert report["coordinates"] == "easting/northing columns easting, northing (EPSG:27700)"
+
+
+def test_inspect_real_geoparquet():
+    from nbhood_cli.commands.inspect import describe_parquet
+
+    report = describe_parquet(shared("england", "lsoa21_england_bsc_census2021.parquet"))
+    layer = report["layers"][0]
+    assert layer["features"] == 33_755
+    assert layer["crs"] == "EPSG:4326"
+    assert layer["geometry_types"] == {"MultiPolygon": 33_755}
+
+
+def test_inspect_human_output(run):
+    result = run("inspect", shared("trafford", "wards.geojson"))
+    assert result.exit_code == 0
+    assert "features" in result.stdout and "21" in result.stdout
+    assert "wd23cd" in result.stdout
