@@ -4,6 +4,7 @@ import hashlib
 import json
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 
 from conftest import shared
@@ -120,3 +121,20 @@ def test_source_date_epoch_stamps_the_summary(run, tmp_path):
     assert result.exit_code == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["generated_at"] == "2023-11-14T22:13:20+00:00"
+
+
+def test_map_without_inputs_runs_on_the_sample_town(run, tmp_path):
+    from conftest import SAMPLES
+
+    out = tmp_path / "out"
+    result = run("map", "--out", out)
+    assert result.exit_code == 0, result.stderr
+    assert "running on the fictional sample town" in result.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["sample_town"] is True
+    assert {i["role"] for i in summary["inputs"]} == {
+        "community_areas", "statutory_ward", "statutory_pcn", "small_areas", "assets",
+        "gp_practices", "counts"}
+    expected = pd.read_csv(SAMPLES / "small_area_population.csv")["population"].sum()
+    small = gpd.read_file(out / "layers/small_areas.geojson")
+    assert small["population"].sum() == expected

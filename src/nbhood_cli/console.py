@@ -29,3 +29,9 @@ def warn(message: str) -> None:
     """Warnings show unless -q: a careful user should see every repair and drop."""
     if _level >= NORMAL:
         print(f"warning: {message}", file=sys.stderr)
+
+
+def warn_findings(layer) -> None:
+    """Show a layer's repairs and warnings: nothing the reader changed goes unsaid."""
+    for finding in layer.warnings:
+        warn(finding.message)

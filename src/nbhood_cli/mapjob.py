@@ -104,8 +104,7 @@ def run(inputs: MapInputs, out: Path, overwrite: bool, assume_crs: str | None, c
         options = ReadOptions(counts=counts, assume_crs=assume_crs, crs=crs, engine=engine)
         console.detail(f"reading {role}: {spec}")
         layer = read_layer(spec, options)
-        for finding in layer.warnings:
-            console.warn(finding.message)
+        console.warn_findings(layer)
         return layer
 
     layers: dict[str, object] = {}
@@ -117,7 +116,8 @@ def run(inputs: MapInputs, out: Path, overwrite: bool, assume_crs: str | None, c
         layers["small_areas"] = read("small areas", inputs.population,
                                      () if inputs.counts else (inputs.count,))
         if inputs.counts:
-            layers["small_areas"].frame = join_counts(layers["small_areas"], inputs)
+            layers["small_areas"].frame = join_counts(layers["small_areas"], inputs.counts,
+                                                      inputs.join, inputs.count)
     elif inputs.counts:
         raise NbhoodError("--counts needs --population: the small-area polygons the counts "
                           "belong to")
@@ -138,33 +138,33 @@ def run(inputs: MapInputs, out: Path, overwrite: bool, assume_crs: str | None, c
     return summary
 
 
-def join_counts(layer, inputs: MapInputs):
+def join_counts(layer, counts: str, join: str | None, count: str):
     """Attach the count column from a table by code; every small area must find its row."""
     from nbhood_cli.io.read import load_table
 
-    join = inputs.join or layer.id_column
+    join = join or layer.id_column
     if not join:
-        raise NbhoodError(f"{layer.path}: say which column links it to {inputs.counts} "
+        raise NbhoodError(f"{layer.path}: say which column links it to {counts} "
                           "with --join COLUMN")
     if join not in layer.frame.columns:
         raise NbhoodError(f"{layer.path}: no column {join} to join counts on; columns are: "
                           f"{', '.join(c for c in layer.frame.columns if c != 'geometry')}")
-    table = load_table(inputs.counts, ReadOptions(id_column=join, counts=(inputs.count,)))
+    table = load_table(counts, ReadOptions(id_column=join, counts=(count,)))
     if table.errors:
         raise NbhoodError(table.errors[0].message)
-    frame = layer.frame.drop(columns=[inputs.count], errors="ignore")
+    frame = layer.frame.drop(columns=[count], errors="ignore")
     codes = frame[join].astype(str)
     known = table.frame.assign(**{join: table.frame[join].astype(str)}).set_index(join)
     missing = sorted(set(codes) - set(known.index))
     if missing:
-        raise NbhoodError(f"{inputs.counts}: no {inputs.count} for {len(missing)} small area(s) "
+        raise NbhoodError(f"{counts}: no {count} for {len(missing)} small area(s) "
                           f"of {layer.path} ({', '.join(missing[:5])}); add their rows or "
                           "check the codes are the same vintage")
     extra = sorted(set(known.index) - set(codes))
     if extra:
-        console.warn(f"{inputs.counts}: {len(extra)} row(s) match no small area and are "
+        console.warn(f"{counts}: {len(extra)} row(s) match no small area and are "
                      f"ignored ({', '.join(extra[:5])})")
-    frame[inputs.count] = codes.map(known[inputs.count]).to_numpy(float)
+    frame[count] = codes.map(known[count]).to_numpy(float)
     return frame
 
 
