@@ -34,7 +34,8 @@ def population(
         "--join", metavar="COLUMN", help="Small-area code column shared by both files.")] = None,
     count: Annotated[str, typer.Option(
         "--count", metavar="COLUMN", help="Column holding the population.")] = "population",
-    method: Annotated[Method, typer.Option("--method", help="How counts are split.")] = Method.areal,
+    method: Annotated[Method, typer.Option(
+        "--method", help="How counts are split.")] = Method.areal,
     centroids: Annotated[str | None, typer.Option(
         "--centroids", metavar="PATH[:ID]",
         help="Population-weighted centroids (centroid method), ids as in --source.")] = None,
