@@ -34,7 +34,9 @@ def check_target(path: Path, overwrite: bool) -> None:
 def atomic_path(path: Path, overwrite: bool = False):
     """Yield a temporary path beside ``path``; rename it into place only if the block succeeds."""
     check_target(path, overwrite)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # Keep the real extension last: GDAL warns about a GeoPackage not named *.gpkg.
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}",
+                                   dir=path.parent)
     os.close(handle)
     tmp = Path(tmp)
     tmp.unlink()
@@ -144,7 +146,7 @@ def json_value(value):
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             return None
-        return value
+        return value + 0.0  # -0.0 → 0.0, as for coordinates
     if isinstance(value, (pd.Timestamp, dt.date, dt.datetime)):
         return value.isoformat()
     if isinstance(value, (str, int, bool)):
@@ -163,7 +165,10 @@ def _with_wkt(frame):
     import shapely
 
     out = frame.drop(columns=[frame.geometry.name]).copy()
-    out["wkt"] = shapely.to_wkt(frame.geometry.values, rounding_precision=3, trim=True)
+    # 3 decimals is a millimetre in metres but ~100 m in degrees: lon/lat keep GeoJSON's 6.
+    geographic = frame.crs is not None and frame.crs.is_geographic
+    precision = GEOJSON_PRECISION if geographic else 3
+    out["wkt"] = shapely.to_wkt(frame.geometry.values, rounding_precision=precision, trim=True)
     return out
 
 
