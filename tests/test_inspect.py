@@ -13,9 +13,8 @@ from conftest import shared
 @pytest.fixture
 def two_layer_gpkg(tmp_path):
     path = tmp_path / "town.gpkg"
-    squares = gpd.GeoDataFrame({"code": ["A", "B"]},
-                               geometry=[shapely.box(0, 0, 100, 100), shapely.box(100, 0, 200, 100)],
-                               crs=27700)
+    boxes = [shapely.box(0, 0, 100, 100), shapely.box(100, 0, 200, 100)]
+    squares = gpd.GeoDataFrame({"code": ["A", "B"]}, geometry=boxes, crs=27700)
     squares.to_file(path, layer="squares", engine="pyogrio")
     points = gpd.GeoDataFrame({"name": ["p"]}, geometry=[shapely.Point(5, 5)], crs=27700)
     points.to_file(path, layer="points", engine="pyogrio")

@@ -87,6 +87,7 @@ _STYLE = {"ok": "green", "warnings": "yellow", "errors": "red", "unreadable": "r
 
 def _print(reports: list[dict]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     out = Console(highlight=False)
@@ -94,7 +95,8 @@ def _print(reports: list[dict]) -> None:
         out.width = 160  # CI logs: no wrapping inside the table
     table = Table("file", "status", "kind", "features", "CRS", "id", "geometry")
     for r in reports:
-        table.add_row(r["path"], f"[{_STYLE[r['status']]}]{r['status']}[/]", r["kind"] or "-",
+        status = f"[{_STYLE[r['status']]}]{r['status']}[/]"
+        table.add_row(escape(r["path"]), status, r["kind"] or "-",
                       "-" if r["features"] is None else str(r["features"]), r["crs"] or "-",
                       r["id_column"] or "-",
                       ", ".join(f"{k} {v}" for k, v in r["geometry_types"].items()) or "-")
@@ -102,4 +104,4 @@ def _print(reports: list[dict]) -> None:
     for r in reports:
         for f in r["findings"]:
             colour = "red" if f["level"] == "error" else "yellow"
-            out.print(f"[{colour}]{f['level']}[/]: {f['message']}", soft_wrap=True)
+            out.print(f"[{colour}]{f['level']}[/]: {escape(f['message'])}", soft_wrap=True)

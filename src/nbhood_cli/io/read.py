@@ -195,6 +195,10 @@ def check_file(path: Path) -> None:
         if head.startswith(magic) and suffix not in suffixes:
             raise NbhoodError(f"{path}: the content is {what} but the name ends in "
                               f"{suffix or '(nothing)'}; rename the file with the right extension")
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # OLE2: Excel 97-2003 and kin
+        raise NbhoodError(f"{path}: is an old Excel 97-2003 workbook (.xls) or another legacy "
+                          "Office file, which nbhood cannot read; save it from Excel as .xlsx "
+                          "or CSV UTF-8")
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped[:1] in (b"{", b"[") and suffix in TABLE_SUFFIXES:
         raise NbhoodError(f"{path}: the content is JSON (GeoJSON?) but the name ends in {suffix}; "
@@ -230,9 +234,15 @@ def _read_vector(path: Path, sublayer: str | None, options: ReadOptions):
 
 def vector_failure(path: Path, sublayer: str | None, exc: Exception) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
-    if "not recognized as being in a supported file format" in text:
+    # pyogrio says "not recognized …"; fiona only "Failed to open dataset" (JSON: see below)
+    fiona_unknown = text.startswith("Failed to open dataset") and \
+        path.suffix.lower() not in _JSON_SUFFIXES
+    if "not recognized as being in a supported file format" in text or fiona_unknown:
         return (f"{path}: not a vector format GDAL knows; give GeoJSON, GeoPackage, Shapefile "
                 "(.shp or zipped), FlatGeobuf, GeoParquet, CSV or XLSX")
+    layers = _layer_names(path) if sublayer else None
+    if layers is not None and sublayer not in layers:  # same words whichever engine read it
+        return f"{path}: no layer named {sublayer!r}; layers are: {', '.join(layers)}"
     if sublayer and "layer" in text.lower():
         return f"{path}: {text}; list the layers with: nbhood inspect {path}"
     if path.suffix.lower() in _JSON_SUFFIXES:
@@ -243,6 +253,15 @@ def vector_failure(path: Path, sublayer: str | None, exc: Exception) -> str:
                     "the file may be truncated — export it again")
         return f"{path}: not a GeoJSON FeatureCollection GDAL can read ({text}); export it again"
     return f"{path}: cannot be read as a vector layer ({text}); check the format and extension"
+
+
+def _layer_names(path: Path) -> list[str] | None:
+    import pyogrio
+
+    try:
+        return [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+    except Exception:  # unreadable: fall back to GDAL's own words
+        return None
 
 
 # --- tables with coordinates ----------------------------------------------------------------
@@ -293,7 +312,8 @@ def load_table(spec: str | Path, options: ReadOptions | None = None) -> Layer:
     check_file(path)
     layer = Layer(frame=None, path=path, layer=sheet)
     frame = _label(_table_with_rows(path, sheet, layer), path, options, layer)
-    _check_ids(frame, path, layer)
+    # A guessed key in a plain table may be a lookup's many-to-one code: warn, do not refuse.
+    _check_ids(frame, path, layer, strict=bool(options.id_column))
     for column in options.counts:
         frame = _check_count(frame, path, column, layer)
     layer.labels = frame.pop("_nbhood_label").tolist()
@@ -389,8 +409,9 @@ def _apply_crs(frame, path: Path, options: ReadOptions, layer: Layer):
 
     if frame.crs is None:
         if not options.assume_crs:
+            why = " (shapefile without .prj?)" if path.suffix.lower() in (".shp", ".zip") else ""
             raise NbhoodError(
-                f"{path}: has no coordinate reference system (shapefile without .prj?); "
+                f"{path}: has no coordinate reference system{why}; "
                 "pass --assume-crs EPSG:27700 for British National Grid metres or "
                 "--assume-crs EPSG:4326 for lon/lat degrees"
             )
@@ -501,7 +522,7 @@ def _label(frame, path: Path, options: ReadOptions, layer: Layer):
     return frame
 
 
-def _check_ids(frame, path: Path, layer: Layer) -> None:
+def _check_ids(frame, path: Path, layer: Layer, strict: bool = True) -> None:
     column = layer.id_column
     if not column:
         return
@@ -516,7 +537,7 @@ def _check_ids(frame, path: Path, layer: Layer) -> None:
     dupes = sorted(counts[counts > 1].index)
     if dupes:
         layer.findings.append(Finding(
-            "error", "duplicate-id",
+            "error" if strict else "warning", "duplicate-id",
             f"{path}: {column} is not unique: {_first(dupes)} appear more than once; "
             f"make each {column} unique or pick another id column with --id", dupes[0]))
 

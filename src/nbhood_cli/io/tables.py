@@ -91,7 +91,7 @@ def read_xlsx(path: Path, sheet: str | None) -> Table:
         raise NbhoodError(
             f"{path}: no sheet named {sheet!r}; sheets are: {', '.join(book.sheet_names)}"
         )
-    frame = book.parse(sheet if sheet is not None else 0, dtype=str)
+    frame = pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, dtype=str)
     return Table(_tidy(frame, path), None, "row")
 
 
