@@ -32,6 +32,12 @@ Coords = Annotated[str | None, typer.Option(
     help="Coordinate columns of a CSV/XLSX, x first (lon,lat or easting,northing).")]
 Wkt = Annotated[str | None, typer.Option(
     "--wkt", metavar="COLUMN", help="Column of a CSV/XLSX holding WKT geometries.")]
+CountsTable = Annotated[str | None, typer.Option(
+    "--counts", metavar="PATH", help="Table of small-area counts, joined by --join.")]
+Join = Annotated[str | None, typer.Option(
+    "--join", metavar="COLUMN", help="Small-area code column shared by both files.")]
+CountColumn = Annotated[str, typer.Option(
+    "--count", metavar="COLUMN", help="Column holding the population.")]
 
 
 def parse_coords(text: str | None) -> tuple[str, str] | None:

@@ -23,12 +23,9 @@ def map_(
         help="A statutory layer, e.g. ward=wards.geojson:wd23cd; repeatable.")] = None,
     population: Annotated[str | None, typer.Option(
         "--population", metavar="PATH[:ID]", help="Small areas (LSOA/OA polygons).")] = None,
-    counts: Annotated[str | None, typer.Option(
-        "--counts", metavar="PATH", help="Table of small-area counts joined by --join.")] = None,
-    join: Annotated[str | None, typer.Option(
-        "--join", metavar="COLUMN", help="Small-area code column shared by both files.")] = None,
-    count: Annotated[str, typer.Option(
-        "--count", metavar="COLUMN", help="Column holding the population.")] = "population",
+    counts: opt.CountsTable = None,
+    join: opt.Join = None,
+    count: opt.CountColumn = "population",
     assets: Annotated[str | None, typer.Option(
         "--assets", metavar="PATH[:ID]", help="Asset register (points or polygons).")] = None,
     practices: Annotated[str | None, typer.Option(

@@ -28,12 +28,9 @@ def population(
     targets: Annotated[str, typer.Option(
         "--targets", metavar="PATH[:ID]", help="Areas to estimate for.")],
     out: Annotated[Path, typer.Option("--out", help="Output .csv or .geojson.")],
-    counts: Annotated[str | None, typer.Option(
-        "--counts", metavar="PATH", help="Table of counts joined to --source by --join.")] = None,
-    join: Annotated[str | None, typer.Option(
-        "--join", metavar="COLUMN", help="Small-area code column shared by both files.")] = None,
-    count: Annotated[str, typer.Option(
-        "--count", metavar="COLUMN", help="Column holding the population.")] = "population",
+    counts: opt.CountsTable = None,
+    join: opt.Join = None,
+    count: opt.CountColumn = "population",
     method: Annotated[Method, typer.Option(
         "--method", help="How counts are split.")] = Method.areal,
     centroids: Annotated[str | None, typer.Option(
