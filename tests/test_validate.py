@@ -72,3 +72,12 @@ def test_human_output_has_table_and_findings(run, tmp_path):
     assert result.exit_code == 0
     assert "warnings" in result.stdout
     assert "repair:" in result.stdout and ": A: invalid geometry" in result.stdout
+
+
+def test_paths_with_brackets_print_verbatim(run, tmp_path):
+    folder = tmp_path / "export[v2]"
+    folder.mkdir()
+    path = _bowtie(folder)
+    result = run("validate", path)
+    assert result.exit_code == 0
+    assert f"repair: {path}: A: invalid geometry" in result.stdout.replace("\n", "")
