@@ -34,8 +34,8 @@ def test_areal_hand_computed():
     row = est.areas.iloc[0]
     assert row["population"] == pytest.approx(0.25 * 100 + 0.5 * 300)
     assert row["population_rounded"] == 175
-    assert row["small_areas"] == 2
-    assert row["split_share"] == pytest.approx(1.0)  # both squares are cut by its edge
+    assert row["n_sources"] == 2
+    assert row["split_source_share"] == pytest.approx(1.0)  # both squares are cut by its edge
     assert est.totals["unallocated"] == pytest.approx(400 - 175)
     assert est.totals["conserved"]
 
@@ -47,7 +47,7 @@ def test_overlapping_targets_count_twice():
     assert est.totals["allocated"] == pytest.approx(450)
     assert est.totals["counted_twice"] == pytest.approx(50)  # half of the first square
     assert est.totals["unallocated"] == pytest.approx(0)
-    assert est.areas["split_share"].tolist() == pytest.approx([0, 50 / 350])
+    assert est.areas["split_source_share"].tolist() == pytest.approx([0, 50 / 350])
 
 
 def test_centroid_goes_wholly_to_the_target_holding_the_point():

@@ -25,8 +25,8 @@ def test_population_csv_matches_the_engine(run, tmp_path, method):
     assert "CA09: invalid geometry" in result.stderr  # the repair is reported
     report = json.loads(result.stdout)
     table = pd.read_csv(out)
-    assert list(table.columns) == ["id", "population", "population_rounded", "small_areas",
-                                   "split_share", "method"]
+    assert list(table.columns) == ["area_id", "name", "population", "population_rounded",
+                                   "n_sources", "split_source_share", "method"]
     assert len(table) == 25 and set(table["method"]) == {method}
     totals = report["totals"]
     assert totals["source_total"] == 241_025
@@ -52,6 +52,7 @@ def test_dasymetric_needs_weights(run, tmp_path):
     result = run(*_args(tmp_path / "p.csv", "dasymetric"))
     assert result.exit_code == 2
     assert result.stderr == "error: --method dasymetric needs --weights POINTS[:COLUMN]\n"
+    assert not (tmp_path / "p.csv").exists()
 
 
 def test_refuses_to_overwrite(run, tmp_path):

@@ -86,6 +86,7 @@ def parse_statutory(spec: str) -> tuple[str, str]:
 def run(inputs: MapInputs, out: Path, overwrite: bool, assume_crs: str | None, crs: str,
         engine: str) -> dict:
     """Read, check and write; returns the summary that was written to summary.json."""
+    from nbhood_cli.inputs import join_counts
     from nbhood_cli.io.read import working_crs
     from nbhood_cli.io.write import atomic_folder, write_layer, write_text
     from nbhood_cli.render import json_text
@@ -136,36 +137,6 @@ def run(inputs: MapInputs, out: Path, overwrite: bool, assume_crs: str | None, c
         summary["outputs"].append("summary.json")
         write_text(json_text(summary), build / "summary.json")
     return summary
-
-
-def join_counts(layer, counts: str, join: str | None, count: str):
-    """Attach the count column from a table by code; every small area must find its row."""
-    from nbhood_cli.io.read import load_table
-
-    join = join or layer.id_column
-    if not join:
-        raise NbhoodError(f"{layer.path}: say which column links it to {counts} "
-                          "with --join COLUMN")
-    if join not in layer.frame.columns:
-        raise NbhoodError(f"{layer.path}: no column {join} to join counts on; columns are: "
-                          f"{', '.join(c for c in layer.frame.columns if c != 'geometry')}")
-    table = load_table(counts, ReadOptions(id_column=join, counts=(count,)))
-    if table.errors:
-        raise NbhoodError(table.errors[0].message)
-    frame = layer.frame.drop(columns=[count], errors="ignore")
-    codes = frame[join].astype(str)
-    known = table.frame.assign(**{join: table.frame[join].astype(str)}).set_index(join)
-    missing = sorted(set(codes) - set(known.index))
-    if missing:
-        raise NbhoodError(f"{counts}: no {count} for {len(missing)} small area(s) "
-                          f"of {layer.path} ({', '.join(missing[:5])}); add their rows or "
-                          "check the codes are the same vintage")
-    extra = sorted(set(known.index) - set(codes))
-    if extra:
-        console.warn(f"{counts}: {len(extra)} row(s) match no small area and are "
-                     f"ignored ({', '.join(extra[:5])})")
-    frame[count] = codes.map(known[count]).to_numpy(float)
-    return frame
 
 
 def _summary(inputs: MapInputs, layers: dict, crs: str) -> dict:

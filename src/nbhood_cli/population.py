@@ -186,8 +186,8 @@ def _per_target(by_target, split, counts, targets, method):
     return pd.DataFrame({
         "population": population,
         "population_rounded": np.round(population).astype(np.int64),
-        "small_areas": contributing.reindex(range(n), fill_value=0).to_numpy(np.int64),
-        "split_share": split_share,
+        "n_sources": contributing.reindex(range(n), fill_value=0).to_numpy(np.int64),
+        "split_source_share": split_share,
         "method": method,
     }, index=targets.index)
 

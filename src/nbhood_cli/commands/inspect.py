@@ -134,11 +134,12 @@ def describe_table(path: Path, sheet: str | None) -> dict:
 
 
 def _print(report: dict) -> None:
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    out = Console(highlight=False)
+    from nbhood_cli.render import terminal
+
+    out = terminal()
     out.print(f"[bold]{escape(report['path'])}[/] ({report['kind']})")
     if report["kind"] == "table":
         for key in ("encoding", "rows", "id_column", "coordinates", "sheets"):

@@ -86,13 +86,12 @@ _STYLE = {"ok": "green", "warnings": "yellow", "errors": "red", "unreadable": "r
 
 
 def _print(reports: list[dict]) -> None:
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    out = Console(highlight=False)
-    if not out.is_terminal:
-        out.width = 160  # CI logs: no wrapping inside the table
+    from nbhood_cli.render import terminal
+
+    out = terminal()
     table = Table("file", "status", "kind", "features", "CRS", "id", "geometry")
     for r in reports:
         status = f"[{_STYLE[r['status']]}]{r['status']}[/]"

@@ -30,6 +30,7 @@ _EAST = ("easting", "eastings", "oseast1m", "x_coord")
 _NORTH = ("northing", "northings", "osnrth1m", "y_coord")
 _WKT = ("wkt", "geometry", "geom", "the_geom", "wkt_geom")
 _ID_ONS = re.compile(r"^[a-z]{2,6}\d{2}cd$")  # lsoa21cd, wd23cd, lad24cd …
+_ID_ONS_NAME = re.compile(r"^[a-z]{2,6}\d{2}nm$")  # lsoa21nm, wd23nm …
 _WKT_START = re.compile(
     r"^\s*(SRID=\d+;)?\s*(MULTI)?(POINT|LINESTRING|POLYGON)|^\s*GEOMETRYCOLLECTION", re.I
 )
@@ -495,6 +496,16 @@ def detect_id_column(frame) -> str | None:
         if values.notna().all() and values.is_unique:
             return name
     return candidates[0] if candidates else None
+
+
+def detect_name_column(frame) -> str | None:
+    """The column a person would read: name, an ONS name (lsoa21nm, wd23nm) or *_name."""
+    names = [c for c in frame.columns if not c.startswith("_nbhood") and c != "geometry"]
+    for test in (lambda n: n == "name", _ID_ONS_NAME.match, lambda n: n.endswith("_name")):
+        found = next((c for c in names if test(c.lower())), None)
+        if found:
+            return found
+    return None
 
 
 def _looks_like_id(name: str) -> bool:

@@ -176,19 +176,19 @@ def _write_gpkg(frame, path: Path, layer: str) -> None:
     """GeoPackage in the frame's (working) CRS; a fixed timestamp keeps the bytes stable."""
     import pyogrio
 
-    stamp = _source_date()
-    with _gdal_config(OGR_CURRENT_DATE=stamp):
+    stamp = source_date()
+    with gdal_config(OGR_CURRENT_DATE=stamp):
         pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG")
 
 
-def _source_date() -> str:
+def source_date() -> str:
     """SOURCE_DATE_EPOCH when set (reproducible builds), else a fixed epoch."""
     epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "0"))
     return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 @contextlib.contextmanager
-def _gdal_config(**options):
+def gdal_config(**options):
     import pyogrio
 
     before = {k: pyogrio.get_gdal_config_option(k) for k in options}

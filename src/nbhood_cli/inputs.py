@@ -1,0 +1,125 @@
+"""Reading the inputs the analytic commands share: small areas with their counts, and the
+centroids or weight points a population method needs. I/O edge: reads files, checks joins,
+returns frames and arrays for the pure modules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nbhood_cli import console
+from nbhood_cli.errors import NbhoodError
+from nbhood_cli.io.read import ReadOptions, parse_source, read_layer
+
+
+@dataclass
+class SmallAreas:
+    """Small areas in the working CRS with one count each, in frame order."""
+
+    layer: object  # io.read.Layer
+    frame: object  # GeoDataFrame with the count column
+    counts: object  # numpy float array aligned with frame
+    count: str
+
+
+@dataclass
+class MethodInputs:
+    """What ``population.estimate`` needs beyond the small areas."""
+
+    method: str = "areal"
+    points: object = None
+    weights: object = None
+
+
+def read(spec: str, options: ReadOptions):
+    """Read strictly and show every repair and warning."""
+    layer = read_layer(spec, options)
+    console.warn_findings(layer)
+    return layer
+
+
+def small_areas(source: str, counts: str | None, join: str | None, count: str,
+                options: ReadOptions) -> SmallAreas:
+    """Small-area polygons with their count: carried by the layer, or joined from a table."""
+    import dataclasses
+
+    layer = read(source, dataclasses.replace(options, counts=() if counts else (count,)))
+    frame = join_counts(layer, counts, join, count) if counts else layer.frame
+    return SmallAreas(layer, frame, frame[count].to_numpy(float), count)
+
+
+def join_counts(layer, counts: str, join: str | None, count: str):
+    """Attach the count column from a table by code; every small area must find its row."""
+    from nbhood_cli.io.read import load_table
+
+    join = join or layer.id_column
+    if not join:
+        raise NbhoodError(f"{layer.path}: say which column links it to {counts} "
+                          "with --join COLUMN")
+    if join not in layer.frame.columns:
+        raise NbhoodError(f"{layer.path}: no column {join} to join counts on; columns are: "
+                          f"{', '.join(c for c in layer.frame.columns if c != 'geometry')}")
+    table = load_table(counts, ReadOptions(id_column=join, counts=(count,)))
+    if table.errors:
+        raise NbhoodError(table.errors[0].message)
+    frame = layer.frame.drop(columns=[count], errors="ignore")
+    codes = frame[join].astype(str)
+    known = table.frame.assign(**{join: table.frame[join].astype(str)}).set_index(join)
+    missing = sorted(set(codes) - set(known.index))
+    if missing:
+        raise NbhoodError(f"{counts}: no {count} for {len(missing)} small area(s) "
+                          f"of {layer.path} ({', '.join(missing[:5])}); add their rows or "
+                          "check the codes are the same vintage")
+    extra = sorted(set(known.index) - set(codes))
+    if extra:
+        console.warn(f"{counts}: {len(extra)} row(s) match no small area and are "
+                     f"ignored ({', '.join(extra[:5])})")
+    frame[count] = codes.map(known[count]).to_numpy(float)
+    return frame
+
+
+def check_method(method: str, weights: str | None) -> None:
+    """Refuse impossible option sets before any file is read."""
+    if method == "dasymetric" and not weights:
+        raise NbhoodError("--method dasymetric needs --weights POINTS[:COLUMN]")
+
+
+def method_inputs(method: str, small: SmallAreas, centroids: str | None,
+                  weights: str | None, options: ReadOptions) -> MethodInputs:
+    """Centroid points (in small-area order) or weight points and values for a method."""
+    check_method(method, weights)
+    if method == "dasymetric":
+        return MethodInputs(method, *weight_points(weights, options))
+    if method == "centroid" and centroids:
+        return MethodInputs(method, centroid_points(read(centroids, options), small))
+    return MethodInputs(method)
+
+
+def weight_points(spec: str, options: ReadOptions):
+    """``POINTS[:COLUMN]``: points (or polygons' points on surface) and their weights."""
+    import dataclasses
+
+    import shapely
+
+    source = parse_source(spec)
+    path = f"{source.path}:{source.layer}" if source.layer else str(source.path)
+    column = source.id_column
+    layer = read(path, dataclasses.replace(options, counts=(column,) if column else ()))
+    points = shapely.point_on_surface(layer.frame.geometry.values)
+    values = layer.frame[column].to_numpy(float) if column else None
+    return points, values
+
+
+def centroid_points(layer, small: SmallAreas):
+    """Centroids matched to the small areas by id, in small-area order."""
+    key = small.layer.id_column
+    if not key or not layer.id_column:
+        raise NbhoodError(f"{layer.path}: name the id columns (PATH:ID) of --source and "
+                          "--centroids so each centroid finds its small area")
+    by_code = layer.frame.set_index(layer.frame[layer.id_column].astype(str)).geometry
+    codes = small.frame[key].astype(str)
+    missing = sorted(set(codes) - set(by_code.index))
+    if missing:
+        raise NbhoodError(f"{layer.path}: no centroid for {len(missing)} small area(s) "
+                          f"({', '.join(missing[:5])}); add them or leave out --centroids "
+                          "to use each small area's point on surface")
+    return by_code.reindex(codes).to_numpy()
