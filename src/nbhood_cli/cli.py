@@ -17,6 +17,7 @@ from nbhood_cli import __version__, console
 from nbhood_cli.commands import inspect as inspect_cmd
 from nbhood_cli.commands import map as map_cmd
 from nbhood_cli.commands import population as population_cmd
+from nbhood_cli.commands import reconcile as reconcile_cmd
 from nbhood_cli.commands import validate as validate_cmd
 from nbhood_cli.errors import NbhoodError
 
@@ -92,6 +93,8 @@ def main_callback(
 app.command("inspect")(inspect_cmd.inspect)
 app.command("validate")(validate_cmd.validate)
 app.command("population")(population_cmd.population)
+app.command("reconcile")(reconcile_cmd.reconcile)
+app.command("tensions")(reconcile_cmd.tensions)
 app.command("map")(map_cmd.map_)
 
 

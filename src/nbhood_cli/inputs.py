@@ -123,3 +123,45 @@ def centroid_points(layer, small: SmallAreas):
                           f"({', '.join(missing[:5])}); add them or leave out --centroids "
                           "to use each small area's point on surface")
     return by_code.reindex(codes).to_numpy()
+
+
+def areas(spec: str, name: str, options: ReadOptions):
+    """A layer of areas with the id of each feature (its id column, else 1, 2, 3…)."""
+    from nbhood_cli.analysis import Areas
+    from nbhood_cli.io.read import detect_name_column
+
+    layer = read(spec, options)
+    frame = layer.frame
+    ids = frame[layer.id_column].tolist() if layer.id_column else list(range(1, len(frame) + 1))
+    label = detect_name_column(frame)
+    return Areas(frame, ids, name, frame[label].tolist() if label else None)
+
+
+def parse_statutory(spec: str) -> tuple[str, str]:
+    """``NAME=PATH[:ID]`` → (name, ``PATH[:ID]``)."""
+    name, sep, rest = spec.partition("=")
+    name = name.strip()
+    if not sep or not name or not rest:
+        raise NbhoodError(f"--statutory {spec}: write it as NAME=PATH[:ID], "
+                          "e.g. ward=wards.geojson:wd23cd")
+    if not name.replace("_", "").isalnum() or not name.isascii():
+        raise NbhoodError(f"--statutory {spec}: the name {name!r} must be letters, digits or _ "
+                          "(it becomes a file name and a column prefix)")
+    return name, rest
+
+
+def statutory_specs(specs: list[str]) -> list[tuple[str, str]]:
+    """Parsed ``--statutory`` options, names unique (and not the reserved ``community``)."""
+    parsed = [parse_statutory(s) for s in specs]
+    names = [n for n, _ in parsed]
+    repeated = sorted({n for n in names if names.count(n) > 1 or n == "community"})
+    if repeated:
+        raise NbhoodError(f"--statutory: the name {repeated[0]} is used twice; "
+                          "give each layer its own name")
+    return parsed
+
+
+def people(small: SmallAreas, extra: MethodInputs):
+    from nbhood_cli.reconcile import People
+
+    return People(small.frame, small.counts, extra.method, extra.points, extra.weights)

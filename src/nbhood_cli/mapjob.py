@@ -13,7 +13,8 @@ from pathlib import Path
 
 from nbhood_cli import __version__, console
 from nbhood_cli.errors import NbhoodError
-from nbhood_cli.io.read import ReadOptions, read_layer
+from nbhood_cli.inputs import read as inputs_read
+from nbhood_cli.io.read import ReadOptions
 
 SAMPLES_ENV = "NBHOOD_SAMPLES"
 
@@ -70,43 +71,23 @@ def _display_path(path: Path) -> str:
         return str(path)
 
 
-def parse_statutory(spec: str) -> tuple[str, str]:
-    """``NAME=PATH[:ID]`` → (name, ``PATH[:ID]``)."""
-    name, sep, rest = spec.partition("=")
-    name = name.strip()
-    if not sep or not name or not rest:
-        raise NbhoodError(f"--statutory {spec}: write it as NAME=PATH[:ID], "
-                          "e.g. ward=wards.geojson:wd23cd")
-    if not name.replace("_", "").isalnum() or not name.isascii():
-        raise NbhoodError(f"--statutory {spec}: the name {name!r} must be letters, digits or _ "
-                          "(it becomes a file name and a column prefix)")
-    return name, rest
-
-
 def run(inputs: MapInputs, out: Path, overwrite: bool, assume_crs: str | None, crs: str,
         engine: str) -> dict:
     """Read, check and write; returns the summary that was written to summary.json."""
-    from nbhood_cli.inputs import join_counts
+    from nbhood_cli.inputs import join_counts, statutory_specs
     from nbhood_cli.io.read import working_crs
     from nbhood_cli.io.write import atomic_folder, write_layer, write_text
     from nbhood_cli.render import json_text
 
     working_crs(crs)
-    statutory = [parse_statutory(s) for s in inputs.statutory]
-    names = [n for n, _ in statutory]
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise NbhoodError(f"--statutory: the name {repeated[0]} is used twice; "
-                          "give each layer its own name")
+    statutory = statutory_specs(inputs.statutory)
     if out.exists() and not overwrite:
         raise NbhoodError(f"{out}: already exists; pass --overwrite to replace it")
 
     def read(role: str, spec: str, counts: tuple[str, ...] = ()):
         options = ReadOptions(counts=counts, assume_crs=assume_crs, crs=crs, engine=engine)
         console.detail(f"reading {role}: {spec}")
-        layer = read_layer(spec, options)
-        console.warn_findings(layer)
-        return layer
+        return inputs_read(spec, options)
 
     layers: dict[str, object] = {}
     if inputs.community:

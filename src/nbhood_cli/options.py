@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -38,6 +39,31 @@ Join = Annotated[str | None, typer.Option(
     "--join", metavar="COLUMN", help="Small-area code column shared by both files.")]
 CountColumn = Annotated[str, typer.Option(
     "--count", metavar="COLUMN", help="Column holding the population.")]
+
+
+class Method(StrEnum):
+    areal = "areal"
+    centroid = "centroid"
+    dasymetric = "dasymetric"
+
+
+MethodOption = Annotated[Method, typer.Option(
+    "--method", help="How small-area counts are split: areal, centroid or dasymetric.")]
+Centroids = Annotated[str | None, typer.Option(
+    "--centroids", metavar="PATH[:ID]",
+    help="Population-weighted centroids (centroid method), ids as in --source.")]
+Weights = Annotated[str | None, typer.Option(
+    "--weights", metavar="PATH[:COLUMN]",
+    help="Weight points or polygons (dasymetric); COLUMN weighs each, default 1.")]
+Source = Annotated[str, typer.Option(
+    "--source", metavar="PATH[:ID]", help="Small areas (LSOA/OA polygons) with counts.")]
+Community = Annotated[str, typer.Option(
+    "--community", metavar="PATH[:ID]", help="Community-drawn areas.")]
+Statutory = Annotated[list[str], typer.Option(
+    "--statutory", metavar="NAME=PATH[:ID]",
+    help="A statutory layer, e.g. ward=wards.geojson:wd23cd; repeatable.")]
+Out = Annotated[Path | None, typer.Option(
+    "--out", help="Write .csv or .geojson (main result), .gpkg (all), or a folder (all).")]
 
 
 def parse_coords(text: str | None) -> tuple[str, str] | None:

@@ -7,7 +7,6 @@ including the conservation check.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -16,25 +15,8 @@ import typer
 from nbhood_cli import options as opt
 
 
-class Method(StrEnum):
-    areal = "areal"
-    centroid = "centroid"
-    dasymetric = "dasymetric"
-
-
-MethodOption = Annotated[Method, typer.Option("--method", help="How counts are split.")]
-Centroids = Annotated[str | None, typer.Option(
-    "--centroids", metavar="PATH[:ID]",
-    help="Population-weighted centroids (centroid method), ids as in --source.")]
-Weights = Annotated[str | None, typer.Option(
-    "--weights", metavar="PATH[:COLUMN]",
-    help="Weight points or polygons (dasymetric); COLUMN weighs each, default 1.")]
-Source = Annotated[str, typer.Option(
-    "--source", metavar="PATH[:ID]", help="Small areas (LSOA/OA polygons) with counts.")]
-
-
 def population(
-    source: Source,
+    source: opt.Source,
     targets: Annotated[str, typer.Option(
         "--targets", metavar="PATH[:ID]", help="Areas to estimate for.")],
     out: Annotated[Path | None, typer.Option(
@@ -43,9 +25,9 @@ def population(
     counts: opt.CountsTable = None,
     join: opt.Join = None,
     count: opt.CountColumn = "population",
-    method: MethodOption = Method.areal,
-    centroids: Centroids = None,
-    weights: Weights = None,
+    method: opt.MethodOption = opt.Method.areal,
+    centroids: opt.Centroids = None,
+    weights: opt.Weights = None,
     overwrite: opt.Overwrite = False,
     assume_crs: opt.AssumeCrs = None,
     crs: opt.WorkingCrs = "EPSG:27700",

@@ -1,0 +1,131 @@
+"""The whole analysis of community areas against statutory layers, as frames.
+
+Pure: takes read layers' frames and small-area people, returns every product the
+``reconcile``, ``tensions`` and ``map`` commands write. Each statutory layer's crosswalk is
+computed once and feeds best fit, splits, slivers and gaps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Areas:
+    """One layer of areas: its frame and the id of each feature, in frame order."""
+
+    frame: object
+    ids: list
+    name: str = "community"
+    names: list | None = None  # what people call each area, when the layer says
+
+
+@dataclass
+class Results:
+    products: dict = field(default_factory=dict)  # name → frame (GeoDataFrame when spatial)
+    summary: dict = field(default_factory=dict)
+
+
+def analyse(community: Areas, layers: list[Areas], people, th) -> Results:
+    """Population, crosswalk, tensions, contested land, gaps, slivers and size bands."""
+    import pandas as pd
+
+    from nbhood_cli.population import estimate
+    from nbhood_cli.reconcile import best_fit, crosswalk, gaps
+    from nbhood_cli.tensions import contested, is_sliver, size_band, splits
+
+    est = estimate(people.sources, people.counts, community.frame, people.method,
+                   points=people.points, weights=people.weights)
+    c_pop = est.areas["population"].to_numpy()
+    walks, tensions, holes = [], [], []
+    bands = [_banded(community, c_pop, th, size_band)]
+    for layer in layers:
+        u_pop = people.of(layer.frame)
+        walk = crosswalk(community.frame, community.ids, layer.frame, layer.ids, layer.name,
+                         people, c_pop, u_pop)
+        walks.append(walk)
+        tensions.append(splits(walk, best_fit(walk, community.ids, layer.name), th))
+        holes.append(gaps(layer.frame, layer.ids, community.frame, layer.name, people, u_pop))
+        bands.append(_banded(layer, u_pop, th, size_band))
+    crs = community.frame.crs
+    walk = _concat(walks, crs).drop(columns=["community", "unit"])
+    claimed = contested(community.frame, community.ids, people)
+    sliver_pieces = walk[is_sliver(walk, th)].assign(kind="piece")
+    sliver_claims = claimed[is_sliver(claimed, th)].assign(kind="contested")
+    population = community.frame[[community.frame.geometry.name]].assign(
+        area_id=list(community.ids), **{c: est.areas[c].to_numpy() for c in est.areas})
+    population["size_band"] = size_band(c_pop, th)
+    products = {
+        "population": population[["area_id", *est.areas.columns, "size_band", "geometry"]],
+        "crosswalk": walk,
+        "tensions": pd.concat(tensions, ignore_index=True) if tensions else pd.DataFrame(),
+        "contested": claimed[~is_sliver(claimed, th)].reset_index(drop=True),
+        "gaps": _concat(holes, crs),
+        "slivers": _slivers(sliver_pieces, sliver_claims, crs),
+        "size_bands": pd.concat(bands, ignore_index=True),
+    }
+    summary = {
+        "community_areas": len(community.ids),
+        "layers": [layer.name for layer in layers],
+        "population": est.totals,
+        "thresholds": th.as_dict(),
+        "tension": _severity_counts(products["tensions"]),
+        "contested": {"areas": len(products["contested"]),
+                      "population": float(products["contested"]["population"].sum())},
+        "gaps": {layer.name: {"population": float(h["population"].sum()),
+                              "area_m2": float(h["area_m2"].sum())}
+                 for layer, h in zip(layers, holes, strict=True)},
+        "slivers": len(products["slivers"]),
+        "size_bands": {k: int(v) for k, v in
+                       products["size_bands"].query("layer == 'community'")["size_band"]
+                       .value_counts().sort_index().items()},
+    }
+    if community.names is not None:
+        _add_names(products, community)
+    return Results(products, summary)
+
+
+def _add_names(products: dict, community: Areas) -> None:
+    """A ``name`` column beside ``community_id``/``area_id``: CA12 means nothing to a reader."""
+    lookup = dict(zip(community.ids, community.names, strict=True))
+    for key, column in (("tensions", "community_id"), ("population", "area_id")):
+        frame = products[key]
+        frame.insert(1, "name", [lookup.get(i) for i in frame[column]])
+
+
+def _banded(areas: Areas, pop, th, size_band):
+    import pandas as pd
+
+    return pd.DataFrame({"layer": areas.name, "area_id": list(areas.ids), "population": pop,
+                         "size_band": size_band(pop, th)})
+
+
+def _concat(frames, crs):
+    import geopandas as gpd
+    import pandas as pd
+
+    if not frames:
+        return gpd.GeoDataFrame(geometry=[], crs=crs)
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=crs)
+
+
+def _slivers(pieces, claims, crs):
+    """Crosswalk pieces and contested land too small to be real, in one layer."""
+    import geopandas as gpd
+    import pandas as pd
+
+    pieces = pieces.rename(columns={"community_id": "claimants"})[
+        ["kind", "layer", "claimants", "unit_id", "area_m2", "population", "geometry"]]
+    claims = claims.assign(layer=None, unit_id=None)[
+        ["kind", "layer", "claimants", "unit_id", "area_m2", "population", "geometry"]]
+    return gpd.GeoDataFrame(pd.concat([pieces, claims], ignore_index=True), crs=crs)
+
+
+def _severity_counts(tensions) -> dict:
+    from nbhood_cli.tensions import SEVERITY_LABELS
+
+    out = {}
+    for layer, rows in tensions.groupby("layer", sort=False):
+        counts = rows["severity"].value_counts()
+        out[layer] = {label: int(counts.get(label, 0)) for label in SEVERITY_LABELS}
+    return out

@@ -1,0 +1,138 @@
+"""How community areas sit against a statutory layer: the crosswalk of pieces.
+
+Pure functions, frames in and frames out. A *piece* is one intersection of a community area
+with a statutory unit; its population comes from the same small-area shares as every other
+estimate, so pieces, areas and units always agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class People:
+    """Small-area counts and the method that spreads them: estimates people in any polygons."""
+
+    sources: object  # GeoDataFrame of small areas
+    counts: object  # numpy array aligned with sources
+    method: str = "areal"
+    points: object = None
+    weights: object = None
+
+    def of(self, zones):
+        """People in each zone (a GeoDataFrame), zones overlapping each other counted in each."""
+        import numpy as np
+
+        from nbhood_cli.population import shares
+
+        if len(zones) == 0:
+            return np.zeros(0)
+        s = shares(self.method, self.sources, zones, self.points, self.weights)
+        return np.bincount(s["target"], weights=self.counts[s["source"]] * s["share"],
+                           minlength=len(zones))
+
+
+def pieces(community, units):
+    """Every (community area, unit) pair with land in common, and that land."""
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    c, u = shapely.STRtree(units.geometry.values).query(community.geometry.values,
+                                                        predicate="intersects")
+    geoms = shapely.intersection(community.geometry.values[c], units.geometry.values[u])
+    geoms = np.array([_polygonal(g) for g in geoms], dtype=object)
+    area = shapely.area(geoms)
+    keep = area > 0
+    order = np.lexsort((u[keep], c[keep]))
+    return gpd.GeoDataFrame({"community": c[keep][order], "unit": u[keep][order],
+                             "area_m2": area[keep][order]},
+                            geometry=geoms[keep][order], crs=community.crs)
+
+
+def _polygonal(geom):
+    """Only the area of an intersection: shared edges and corners are not pieces."""
+    import shapely
+
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon"]
+    return shapely.multipolygons(parts) if parts else shapely.Polygon()
+
+
+def crosswalk(community, community_ids, units, unit_ids, layer: str, people: People,
+              community_pop, unit_pop):
+    """The crosswalk for one statutory layer: every piece with its area, population and the
+    two-way shares (of the community area's people, of the unit's people)."""
+    import numpy as np
+
+    found = pieces(community, units)
+    pop = people.of(found)
+    c, u = found["community"].to_numpy(), found["unit"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share_c = np.where(community_pop[c] > 0, pop / community_pop[c], 0.0)
+        share_u = np.where(unit_pop[u] > 0, pop / unit_pop[u], 0.0)
+    community_area = community.geometry.area.to_numpy()
+    return found.assign(
+        layer=layer,
+        community_id=np.asarray(community_ids, dtype=object)[c],
+        unit_id=np.asarray(unit_ids, dtype=object)[u],
+        population=pop,
+        share_of_community=share_c,
+        share_of_unit=share_u,
+        area_share_of_community=found["area_m2"].to_numpy() / community_area[c],
+    )[["layer", "community_id", "unit_id", "area_m2", "population", "share_of_community",
+       "share_of_unit", "area_share_of_community", "community", "unit", "geometry"]]
+
+
+def best_fit(walk, community_ids, layer: str):
+    """Per community area: the unit holding the largest share of its people (ties: the unit
+    listed first in the layer), that share, and the share outside the whole layer."""
+    import pandas as pd
+
+    ordered = walk.sort_values(["community", "share_of_community", "unit"],
+                               ascending=[True, False, True], kind="stable")
+    best = ordered.drop_duplicates("community").set_index("community")
+    inside = walk.groupby("community")["share_of_community"].sum()
+    n = len(community_ids)
+    index = pd.RangeIndex(n)
+    has_people = best["share_of_community"].reindex(index).fillna(0).to_numpy() > 0
+    return pd.DataFrame({
+        "community_id": list(community_ids),
+        "layer": layer,
+        "best_fit": best["unit_id"].reindex(index).where(has_people, None).to_numpy(),
+        "fit": _clean(best["share_of_community"].reindex(index).fillna(0.0).to_numpy()),
+        "outside_share": _clean(1 - inside.reindex(index).fillna(0.0).to_numpy()),
+    })
+
+
+def _clean(share):
+    """Shares from sums of floats: 1e-15 of a person is zero, and nothing exceeds 0..1."""
+    import numpy as np
+
+    share = np.clip(share, 0.0, 1.0)
+    return np.where(share < 1e-9, 0.0, np.where(share > 1 - 1e-9, 1.0, share))
+
+
+def gaps(units, unit_ids, community, layer: str, people: People, unit_pop):
+    """Per statutory unit: the land and people no community area claims — who is left out."""
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    claimed = shapely.union_all(community.geometry.values)
+    left = np.array([_polygonal(g) for g in shapely.difference(units.geometry.values, claimed)],
+                    dtype=object)
+    frame = gpd.GeoDataFrame({"layer": layer, "unit_id": list(unit_ids)}, geometry=left,
+                             crs=units.crs)
+    frame["area_m2"] = shapely.area(left)
+    frame["population"] = people.of(frame)
+    frame["unit_population"] = unit_pop
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gap_share = np.where(unit_pop > 0, frame["population"] / unit_pop, 0.0)
+    frame["share_of_unit"] = _clean(gap_share)
+    frame["covered_population"] = unit_pop - frame["population"]
+    frame["covered_share"] = np.where(unit_pop > 0, 1 - frame["share_of_unit"], 0.0)
+    return frame[["layer", "unit_id", "area_m2", "population", "share_of_unit",
+                  "unit_population", "covered_population", "covered_share", "geometry"]]

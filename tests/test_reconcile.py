@@ -1,0 +1,115 @@
+"""Crosswalk, best fit and gaps on a hand-computed layout, and the real Trafford layers."""
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from conftest import shared
+from nbhood_cli.reconcile import People, best_fit, crosswalk, gaps
+
+X, Y = 450_000, 350_000
+
+
+def strip(x0, x1):
+    return shapely.box(X + x0, Y, X + x1, Y + 100)
+
+
+def frame(*geoms):
+    return gpd.GeoDataFrame(geometry=list(geoms), crs=27700)
+
+
+# Four 100 m squares in a row with 100, 200, 300 and 400 people.
+SOURCES = frame(*(strip(i * 100, i * 100 + 100) for i in range(4)))
+PEOPLE = People(SOURCES, np.array([100.0, 200.0, 300.0, 400.0]))
+WARDS = frame(strip(0, 200), strip(200, 400))
+COMMUNITY = frame(strip(50, 250), strip(300, 400), strip(240, 320))
+IDS, WARD_IDS = ["A", "B", "C"], ["W1", "W2"]
+
+
+def _walk():
+    return crosswalk(COMMUNITY, IDS, WARDS, WARD_IDS, "ward", PEOPLE,
+                     PEOPLE.of(COMMUNITY), PEOPLE.of(WARDS))
+
+
+def test_people_of_hand_computed():
+    assert PEOPLE.of(COMMUNITY).tolist() == pytest.approx([50 + 200 + 150, 400, 180 + 80])
+
+
+def test_crosswalk_pieces_and_two_way_shares():
+    walk = _walk()
+    rows = [(r.community_id, r.unit_id, round(r.area_m2), round(r.population, 6))
+            for r in walk.itertuples()]
+    assert rows == [("A", "W1", 15_000, 250.0), ("A", "W2", 5_000, 150.0),
+                    ("B", "W2", 10_000, 400.0), ("C", "W2", 8_000, 260.0)]
+    a1 = walk.iloc[0]
+    assert a1.share_of_community == pytest.approx(250 / 400)
+    assert a1.share_of_unit == pytest.approx(250 / 300)
+    assert a1.area_share_of_community == pytest.approx(0.75)
+    assert walk.geometry.area.round().tolist() == [15_000, 5_000, 10_000, 8_000]
+
+
+def test_best_fit_and_outside_share():
+    fits = best_fit(_walk(), IDS, "ward")
+    assert fits["best_fit"].tolist() == ["W1", "W2", "W2"]
+    assert fits["fit"].tolist() == pytest.approx([0.625, 1.0, 1.0])
+    assert fits["outside_share"].tolist() == pytest.approx([0, 0, 0])
+    # A community area half outside the layer: its people there are in no unit.
+    outside = frame(strip(350, 450))
+    walk = crosswalk(outside, ["D"], WARDS, WARD_IDS, "ward", PEOPLE, PEOPLE.of(outside),
+                     PEOPLE.of(WARDS))
+    assert best_fit(walk, ["D"], "ward")["outside_share"].tolist() == pytest.approx([0.0])
+    # …and with people beyond the layer (a fifth square east of the wards):
+    people = People(frame(*SOURCES.geometry, strip(400, 500)),
+                    np.array([100.0, 200.0, 300.0, 400.0, 1000.0]))
+    walk = crosswalk(outside, ["D"], WARDS, WARD_IDS, "ward", people, people.of(outside),
+                     people.of(WARDS))
+    row = best_fit(walk, ["D"], "ward").iloc[0]
+    assert row["fit"] == pytest.approx(200 / 700)
+    assert row["outside_share"] == pytest.approx(500 / 700)
+
+
+def test_gaps_per_unit():
+    found = gaps(WARDS, WARD_IDS, COMMUNITY, "ward", PEOPLE, PEOPLE.of(WARDS))
+    assert found["unit_id"].tolist() == ["W1", "W2"]
+    assert found["area_m2"].tolist() == pytest.approx([5_000, 0])
+    assert found["population"].tolist() == pytest.approx([50, 0])
+    assert found["covered_share"].tolist() == pytest.approx([250 / 300, 1.0])
+
+
+def test_centroid_pieces_add_up_to_each_community_area():
+    people = People(SOURCES, PEOPLE.counts, method="centroid")
+    walk = crosswalk(COMMUNITY, IDS, WARDS, WARD_IDS, "ward", people, people.of(COMMUNITY),
+                     people.of(WARDS))
+    by_area = walk.groupby("community_id")["population"].sum()
+    assert by_area.reindex(IDS).fillna(0).tolist() == pytest.approx(
+        people.of(COMMUNITY).tolist())
+
+
+def test_trafford_pieces_conserve_each_community_area():
+    from nbhood_cli.io import load_table, read_layer
+
+    lsoa = read_layer(shared("trafford", "lsoa.geojson")).frame
+    pop = load_table(shared("trafford", "lsoa_population.csv")).frame
+    counts = lsoa["lsoa21cd"].map(pop.set_index("lsoa21cd")["population"]).to_numpy(float)
+    people = People(lsoa, counts)
+    community = read_layer(shared("trafford", "community_areas.geojson")).frame
+    wards = read_layer(shared("trafford", "wards.geojson")).frame
+    c_pop, w_pop = people.of(community), people.of(wards)
+    walk = crosswalk(community, community["id"], wards, wards["wd23cd"], "ward", people,
+                     c_pop, w_pop)
+    fits = best_fit(walk, community["id"], "ward")
+    inside = walk.groupby("community")["population"].sum().reindex(range(25)).fillna(0)
+    # Pieces + people outside Trafford's wards = the community area, to 1e-9.
+    np.testing.assert_allclose(inside + fits["outside_share"] * c_pop, c_pop, rtol=1e-9)
+    # SOURCES.md: Sale intersects 9 May 2023 wards; every area intersects 1 to 9.
+    per_area = walk.groupby("community_id")["unit_id"].nunique()
+    names = dict(zip(community["id"], community["name"], strict=True))
+    assert per_area.idxmax() == "CA12" and names["CA12"] == "Sale" and per_area.max() == 9
+    assert per_area.min() >= 1
+    # Only the three areas drawn past the borough have people outside every ward: those in
+    # the strip where the separately generalised LSOA and ward outlines differ (< 1 %).
+    outside = fits[fits["outside_share"] > 0]
+    assert {names[i] for i in outside["community_id"]} == {"Firswood", "Partington",
+                                                           "Hale Barns"}
+    assert outside["outside_share"].max() < 0.01
