@@ -75,3 +75,23 @@ def test_sample_town_wards_hold_everyone(run, tmp_path):
     assert totals["unallocated"] == pytest.approx(0, abs=1e-6)
     assert totals["counted_twice"] == pytest.approx(0, abs=1e-6)
     assert pd.read_csv(out)["population"].sum() == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda rows: rows + [rows[1]], "lsoa21cd is not unique: E01006074"),
+    (lambda rows: [rows[0], rows[1].replace(",1634,", ",many,"), *rows[2:]],
+     "column population is not a number in 1 feature(s) (E01006074)"),
+    (lambda rows: [rows[0], rows[1].replace(",1634,", ",-5,"), *rows[2:]],
+     "column population is negative in 1 feature(s) (E01006074)"),
+])
+def test_bad_counts_name_the_rows(run, tmp_path, edit, message):
+    rows = shared("trafford", "lsoa_population.csv").read_text().splitlines()
+    counts = tmp_path / "counts.csv"
+    counts.write_text("\n".join(edit(rows)) + "\n", encoding="utf-8")
+    args = _args(tmp_path / "p.csv")
+    args[args.index("--counts") + 1] = str(counts)
+    result = run(*args)
+    assert result.exit_code == 2
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: {counts}: ") and message in last
+    assert not (tmp_path / "p.csv").exists()
