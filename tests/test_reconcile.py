@@ -70,7 +70,7 @@ def test_best_fit_and_outside_share():
 
 
 def test_gaps_per_unit():
-    found = gaps(WARDS, WARD_IDS, COMMUNITY, "ward", PEOPLE, PEOPLE.of(WARDS))
+    found = gaps(WARDS, WARD_IDS, _walk(), "ward", PEOPLE, PEOPLE.of(WARDS))
     assert found["unit_id"].tolist() == ["W1", "W2"]
     assert found["area_m2"].tolist() == pytest.approx([5_000, 0])
     assert found["population"].tolist() == pytest.approx([50, 0])
@@ -113,3 +113,16 @@ def test_trafford_pieces_conserve_each_community_area():
     assert {names[i] for i in outside["community_id"]} == {"Firswood", "Partington",
                                                            "Hale Barns"}
     assert outside["outside_share"].max() < 0.01
+
+
+def test_gaps_match_the_naive_difference_and_keep_untouched_units_whole():
+    wards = frame(strip(0, 200), strip(200, 400), strip(400, 500))
+    ids = ["W1", "W2", "W3"]
+    walk = crosswalk(COMMUNITY, IDS, wards, ids, "ward", PEOPLE, PEOPLE.of(COMMUNITY),
+                     PEOPLE.of(wards))
+    found = gaps(wards, ids, walk, "ward", PEOPLE, PEOPLE.of(wards))
+    naive = shapely.difference(wards.geometry.values,
+                               shapely.union_all(COMMUNITY.geometry.values))
+    assert shapely.equals(found.geometry.values[:2], naive[:2]).all()
+    assert found.geometry.iloc[2].equals(wards.geometry.iloc[2])
+    assert found["covered_share"].tolist()[2] == 0.0

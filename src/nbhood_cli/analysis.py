@@ -45,7 +45,7 @@ def analyse(community: Areas, layers: list[Areas], people, th) -> Results:
                          people, c_pop, u_pop)
         walks.append(walk)
         tensions.append(splits(walk, best_fit(walk, community.ids, layer.name), th))
-        holes.append(gaps(layer.frame, layer.ids, community.frame, layer.name, people, u_pop))
+        holes.append(gaps(layer.frame, layer.ids, walk, layer.name, people, u_pop))
         bands.append(_banded(layer, u_pop, th, size_band))
     crs = community.frame.crs
     walk = _concat(walks, crs).drop(columns=["community", "unit"])

@@ -115,15 +115,24 @@ def _clean(share):
     return np.where(share < 1e-9, 0.0, np.where(share > 1 - 1e-9, 1.0, share))
 
 
-def gaps(units, unit_ids, community, layer: str, people: People, unit_pop):
-    """Per statutory unit: the land and people no community area claims — who is left out."""
+def gaps(units, unit_ids, walk, layer: str, people: People, unit_pop):
+    """Per statutory unit: the land and people no community area claims — who is left out.
+
+    Each unit loses only its own pieces of the crosswalk, never the union of every community
+    area: that keeps the work local, which matters with thousands of units."""
     import geopandas as gpd
     import numpy as np
     import shapely
 
-    claimed = shapely.union_all(community.geometry.values)
-    left = np.array([_polygonal(g) for g in shapely.difference(units.geometry.values, claimed)],
-                    dtype=object)
+    left = np.array(units.geometry.values, dtype=object)
+    if len(walk):
+        order = walk["unit"].to_numpy()
+        groups = np.split(walk.geometry.values[np.argsort(order, kind="stable")],
+                          np.cumsum(np.bincount(order, minlength=len(units)))[:-1])
+        claimed = np.array([shapely.union_all(g) if len(g) else shapely.Polygon()
+                            for g in groups], dtype=object)
+        left = np.array([_polygonal(g) for g in shapely.difference(left, claimed)],
+                        dtype=object)
     frame = gpd.GeoDataFrame({"layer": layer, "unit_id": list(unit_ids)}, geometry=left,
                              crs=units.crs)
     frame["area_m2"] = shapely.area(left)
