@@ -14,6 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from nbhood_cli import __version__, console
+from nbhood_cli.commands import assets as assets_cmd
 from nbhood_cli.commands import inspect as inspect_cmd
 from nbhood_cli.commands import map as map_cmd
 from nbhood_cli.commands import population as population_cmd
@@ -95,6 +96,7 @@ app.command("validate")(validate_cmd.validate)
 app.command("population")(population_cmd.population)
 app.command("reconcile")(reconcile_cmd.reconcile)
 app.command("tensions")(reconcile_cmd.tensions)
+app.command("assets")(assets_cmd.assets)
 app.command("map")(map_cmd.map_)
 
 

@@ -165,3 +165,42 @@ def people(small: SmallAreas, extra: MethodInputs):
     from nbhood_cli.reconcile import People
 
     return People(small.frame, small.counts, extra.method, extra.points, extra.weights)
+
+
+def deprivation(path: str, small: SmallAreas, join: str | None, score: str | None,
+                decile: str | None):
+    """Deprivation score and decile per small area (in small-area order), from an IMD-style
+    table joined by code; every small area must find its row."""
+    from nbhood_cli.io.read import load_table
+
+    key = join or small.layer.id_column
+    table = load_table(path, ReadOptions(id_column=key))
+    if table.errors:
+        raise NbhoodError(table.errors[0].message)
+    frame = table.frame
+    score = score or _column_like(frame, "score")
+    decile = decile or _column_like(frame, "decile")
+    if not score and not decile:
+        raise NbhoodError(f"{path}: no deprivation score or decile column found; name them "
+                          "with --score and --decile")
+    for column in (score, decile):
+        if column and column not in frame:
+            raise NbhoodError(f"{path}: no column {column}; columns are: "
+                              f"{', '.join(frame.columns)}")
+    rows = frame.set_index(frame[key].astype(str))
+    codes = small.frame[key].astype(str)
+    missing = sorted(set(codes) - set(rows.index))
+    if missing:
+        raise NbhoodError(f"{path}: no row for {len(missing)} small area(s) "
+                          f"({', '.join(missing[:5])}); check the codes are the same vintage")
+    pick = rows.reindex(codes)
+    return (pick[score].to_numpy(float) if score else None,
+            pick[decile].to_numpy(float) if decile else None)
+
+
+def _column_like(frame, word: str) -> str | None:
+    """``imd_score`` first, else the first column containing the word (IMD's overall
+    measure comes before the domains in the published files)."""
+    if f"imd_{word}" in frame:
+        return f"imd_{word}"
+    return next((c for c in frame.columns if word in c.lower()), None)

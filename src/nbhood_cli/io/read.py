@@ -91,6 +91,7 @@ class ReadOptions:
     engine: str = "pyogrio"
     coords: tuple[str, str] | None = None  # (x column, y column)
     wkt: str | None = None
+    postcodes: object = None  # a Postcodes lookup: fills coordinates a table lacks
 
 
 class NoGeometry(NbhoodError):
@@ -286,6 +287,8 @@ def _read_coordinate_table(path: Path, sheet: str | None, options: ReadOptions, 
         layer.geometry_source = f"WKT column {wkt_column}"
         crs = options.assume_crs
         return gpd.GeoDataFrame(frame.drop(columns=[wkt_column]), geometry=geoms, crs=crs)
+    if options.postcodes is not None:
+        frame = _fill_from_postcodes(frame, path, options, layer)
     x_col, y_col, crs, kind = find_coords(frame, path, options)
     x = _coordinate_values(frame, path, x_col)
     y = _coordinate_values(frame, path, y_col)
@@ -296,6 +299,89 @@ def _read_coordinate_table(path: Path, sheet: str | None, options: ReadOptions, 
     geoms = shapely.points(x.fillna(0).to_numpy(), y.fillna(0).to_numpy())
     geoms[missing.to_numpy()] = None
     return gpd.GeoDataFrame(frame, geometry=geoms, crs=crs)
+
+
+_POSTCODE_COLUMNS = ("postcode", "pcds", "pcd", "post_code", "postal_code")
+_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
+
+
+def normalise_postcode(text) -> str | None:
+    """"m33 4nd" → "M33 4ND"; None when it is not a UK postcode shape."""
+    if not isinstance(text, str):
+        return None
+    match = _POSTCODE.match(re.sub(r"\s+", "", text.upper()))
+    return f"{match[1]} {match[2]}" if match else None
+
+
+@dataclass
+class Postcodes:
+    """A postcode lookup (ONS Postcode Directory style): normalised postcode → x, y."""
+
+    xy: object  # DataFrame indexed by postcode with columns x, y
+    crs: str
+    path: Path
+
+
+def read_postcodes(path: str | Path) -> Postcodes:
+    """Read pcds + lat/long (→ EPSG:4326) or easting/northing (→ EPSG:27700); rows without a
+    grid reference (ONSPD's lat 99.999999) are left out."""
+    import pandas as pd
+
+    source = parse_source(path)
+    check_file(source.path)
+    frame = read_table(source.path, source.layer).frame
+    column = _pick(frame, _POSTCODE_COLUMNS)
+    if not column:
+        raise NbhoodError(f"{source.path}: no postcode column (pcds or postcode); "
+                          "give an ONS Postcode Directory style lookup")
+    frame["_nbhood_row"] = ""
+    x_col, y_col, crs, _ = find_coords(frame, source.path, ReadOptions())
+    x = pd.to_numeric(frame[x_col], errors="coerce")
+    y = pd.to_numeric(frame[y_col], errors="coerce")
+    valid = x.notna() & y.notna() & ((y.abs() <= 90) if crs == WGS84 else (y > 0))
+    codes = frame[column].map(normalise_postcode)
+    xy = pd.DataFrame({"x": x, "y": y, "postcode": codes})[valid & codes.notna()]
+    xy = xy.drop_duplicates("postcode").set_index("postcode")
+    return Postcodes(xy, crs, source.path)
+
+
+def _fill_from_postcodes(frame, path: Path, options: ReadOptions, layer: Layer):
+    """Normalise the postcode column and give coordinates to rows that have none."""
+    import numpy as np
+    import pandas as pd
+    from pyproj import Transformer
+
+    column = _pick(frame, _POSTCODE_COLUMNS)
+    if not column:
+        return frame
+    lookup = options.postcodes
+    codes = frame[column].map(normalise_postcode)
+    frame[column] = codes.where(codes.notna(), frame[column])
+    try:
+        x_col, y_col, crs, _ = find_coords(frame, path, options)
+    except NoGeometry:
+        x_col, y_col = ("lon", "lat") if lookup.crs == WGS84 else ("easting", "northing")
+        crs = lookup.crs
+        frame[x_col], frame[y_col] = np.nan, np.nan
+    x = pd.to_numeric(frame[x_col], errors="coerce")
+    y = pd.to_numeric(frame[y_col], errors="coerce")
+    need = (x.isna() | y.isna()) & codes.notna()
+    found = lookup.xy.reindex(codes[need])
+    hit = found["x"].notna().to_numpy()
+    fx, fy = found["x"].to_numpy(), found["y"].to_numpy()
+    if crs != lookup.crs:
+        fx, fy = Transformer.from_crs(lookup.crs, crs, always_xy=True).transform(fx, fy)
+    rows = frame.index[need]
+    frame.loc[rows[hit], x_col] = np.asarray(fx)[hit]
+    frame.loc[rows[hit], y_col] = np.asarray(fy)[hit]
+    lost = frame.loc[rows[~hit]]
+    if len(lost):
+        shown = [f"{r} {c}" for r, c in zip(lost["_nbhood_row"], lost[column], strict=True)]
+        layer.findings.append(Finding(
+            "warning", "unmatched-postcode",
+            f"{path}: {len(lost)} postcode(s) are not in {lookup.path} ({_first(shown)}); "
+            "those rows have no location and are dropped — check the postcodes or the lookup"))
+    return frame
 
 
 def _table_with_rows(path: Path, sheet: str | None, layer: Layer):

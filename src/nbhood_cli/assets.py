@@ -1,0 +1,213 @@
+"""Community assets against areas: counts, per head, access, deprivation, double disadvantage.
+
+Pure functions, frames in and frames out. Assets are points, or polygons (parks) that count in
+every area they touch and are reached at their representative point.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+_PUNCT = re.compile(r"[^\w\s]")
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class AssetThresholds:
+    deprived_share: float = 0.2  # the most deprived fifth of the run's areas …
+    fewest_share: float = 0.2  # … and the fifth with fewest assets per 1,000
+
+
+def normalise_name(name) -> str:
+    """Names equal up to case, punctuation and spacing: "St. Mary's  Church" = "st marys church"."""
+    if not isinstance(name, str):
+        return ""
+    return _SPACE.sub(" ", _PUNCT.sub("", name.casefold())).strip()
+
+
+def reach_points(assets):
+    """Where an asset is reached from: the point itself, or a polygon's representative point."""
+    import shapely
+
+    return shapely.point_on_surface(assets.geometry.values)
+
+
+def dedupe(assets, distance: float, ids):
+    """Merge assets with the same normalised name within ``distance`` metres (chains merge
+    too); the first in file order is kept. Returns (kept frame, merges table)."""
+    import numpy as np
+    import pandas as pd
+    import shapely
+
+    names = np.array([normalise_name(n) for n in assets.get("name", [None] * len(assets))])
+    if distance <= 0 or len(assets) == 0:
+        return assets, pd.DataFrame(columns=["kept_id", "merged_id", "name", "distance_m"])
+    points = reach_points(assets)
+    a, b = shapely.STRtree(points).query(points, predicate="dwithin", distance=distance)
+    same = (a < b) & (names[a] == names[b]) & (names[a] != "")
+    parent = np.arange(len(assets))
+
+    def root(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in zip(a[same], b[same], strict=True):
+        ri, rj = root(i), root(j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+    roots = np.array([root(i) for i in range(len(assets))])
+    merged = np.flatnonzero(roots != np.arange(len(assets)))
+    ids = np.asarray(ids, dtype=object)
+    merges = pd.DataFrame({
+        "kept_id": ids[roots[merged]], "merged_id": ids[merged],
+        "name": assets["name"].to_numpy()[merged] if len(merged) else [],
+        "distance_m": shapely.distance(points[roots[merged]], points[merged]),
+    })
+    return assets[roots == np.arange(len(assets))], merges
+
+
+def assign(assets, areas):
+    """(asset index, area index) for every asset in every area it lies in or touches."""
+    import shapely
+
+    return shapely.STRtree(areas.geometry.values).query(assets.geometry.values,
+                                                        predicate="intersects")
+
+
+def counts(assets, categories: tuple[str, ...], areas, pairs):
+    """Assets per area and category: ``n_<category>`` columns and ``assets_total``."""
+    import numpy as np
+    import pandas as pd
+
+    a, z = pairs
+    cat = assets["category"].to_numpy()[a]
+    table = pd.DataFrame(index=range(len(areas)))
+    for name in categories:
+        table[f"n_{name}"] = np.bincount(z[cat == name], minlength=len(areas))
+    table["assets_total"] = table[[f"n_{c}" for c in categories]].sum(axis=1)
+    return table
+
+
+def per_thousand(total, population):
+    import numpy as np
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(population > 0, total / population * 1000, np.nan)
+
+
+def missing_categories(table, categories):
+    """Per area: the categories with no asset at all — nowhere to prescribe to."""
+    return [";".join(c for c in categories if row[f"n_{c}"] == 0)
+            for _, row in table.iterrows()]
+
+
+def access(assets, categories, residents, resident_people, n_areas):
+    """Population-weighted mean straight-line distance (m) from residents to the nearest asset
+    of each category. ``residents``: one point per small area; ``resident_people``:
+    (small area, area, people) rows saying how many of its people each area holds."""
+    import numpy as np
+    import pandas as pd
+    import shapely
+
+    src, area, people = resident_people
+    weight = np.bincount(area, weights=people, minlength=n_areas)
+    points = reach_points(assets)
+    out = pd.DataFrame(index=range(n_areas))
+    for name in categories:
+        mine = points[assets["category"].to_numpy() == name]
+        if len(mine) == 0:
+            out[f"access_{name}_m"] = np.nan
+            continue
+        i, d = shapely.STRtree(mine).query_nearest(residents, return_distance=True,
+                                                   all_matches=False)
+        nearest = np.full(len(residents), np.nan)
+        nearest[i[0]] = d
+        total = np.bincount(area, weights=people * nearest[src], minlength=n_areas)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[f"access_{name}_m"] = np.where(weight > 0, total / weight, np.nan)
+    return out
+
+
+def deprivation(score, decile, resident_people, n_areas):
+    """Population-weighted mean deprivation score, and the share of people living in
+    England's most deprived 10 % and 20 % of small areas (IMD deciles 1 and 1–2)."""
+    import numpy as np
+    import pandas as pd
+
+    src, area, people = resident_people
+    weight = np.bincount(area, weights=people, minlength=n_areas)
+
+    def mean(values):
+        total = np.bincount(area, weights=people * values[src], minlength=n_areas)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(weight > 0, total / weight, np.nan)
+
+    out = pd.DataFrame(index=range(n_areas))
+    if score is not None:
+        out["imd_score"] = mean(np.asarray(score, float))
+    if decile is not None:
+        decile = np.asarray(decile, float)
+        out["share_most_deprived_10"] = mean((decile <= 1).astype(float))
+        out["share_most_deprived_20"] = mean((decile <= 2).astype(float))
+    return out
+
+
+def fifth(values, share: float, highest: bool):
+    """The ``share`` of areas (rounded up, ties included) with the highest/lowest values;
+    areas without a value are never flagged."""
+    import numpy as np
+    import pandas as pd
+
+    values = pd.Series(values, dtype=float)
+    known = values.notna()
+    if not known.any():
+        return np.zeros(len(values), dtype=bool)
+    cut = math.ceil(share * known.sum())
+    ranks = values.rank(method="min", ascending=not highest)
+    return (known & (ranks <= cut)).to_numpy()
+
+
+def double_disadvantage(score, per_1000, th: AssetThresholds):
+    """Most deprived fifth of the run's areas AND fifth with fewest assets per 1,000."""
+    return fifth(score, th.deprived_share, highest=True) & \
+        fifth(per_1000, th.fewest_share, highest=False)
+
+
+def need_weighted_share(population, need):
+    """Proportionate universalism: population × need, normalised to 1 over the run."""
+    import numpy as np
+
+    weight = np.asarray(population, float) * np.nan_to_num(np.asarray(need, float), nan=0.0)
+    total = weight.sum()
+    return weight / total if total > 0 else np.zeros(len(weight))
+
+
+def by_area(areas, assets, categories, population=None, resident_people=None,
+            residents=None, score=None, decile=None, th: AssetThresholds = AssetThresholds()):
+    """One row per area: counts per category, per 1,000, missing categories, and — when the
+    small-area inputs are given — access distances, deprivation, double disadvantage and the
+    need-weighted share."""
+    import numpy as np
+
+    n = len(areas)
+    table = counts(assets, categories, areas, assign(assets, areas))
+    table["categories_missing"] = missing_categories(table, categories)
+    if population is None:
+        return table
+    table.insert(0, "population", population)
+    table.insert(table.columns.get_loc("assets_total") + 1, "assets_per_1000",
+                 per_thousand(table["assets_total"].to_numpy(), population))
+    table = table.join(access(assets, categories, residents, resident_people, n))
+    need = np.ones(n)
+    if score is not None or decile is not None:
+        table = table.join(deprivation(score, decile, resident_people, n))
+    if "imd_score" in table:
+        need = table["imd_score"].to_numpy()
+        table["double_disadvantage"] = double_disadvantage(
+            need, table["assets_per_1000"].to_numpy(), th)
+    table["need_weighted_share"] = need_weighted_share(population, need)
+    return table

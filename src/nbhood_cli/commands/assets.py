@@ -1,0 +1,202 @@
+"""``nbhood assets``: which areas have the places that keep people well, per head and within
+reach — and which are doubly disadvantaged.
+
+Reads an asset register (points or polygons; lat/lon, easting/northing or postcodes), maps its
+categories through the taxonomy, merges duplicates, and writes per-area figures and maps.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from nbhood_cli import options as opt
+
+
+def assets(
+    register: Annotated[str, typer.Argument(metavar="ASSETS", help="Asset register.")],
+    areas: Annotated[str, typer.Option("--areas", metavar="PATH[:ID]",
+                                       help="Areas to report on.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    source: Annotated[str | None, typer.Option(
+        "--source", metavar="PATH[:ID]",
+        help="Small areas with counts: enables per 1,000, access and deprivation.")] = None,
+    counts: opt.CountsTable = None,
+    join: opt.Join = None,
+    count: opt.CountColumn = "population",
+    method: opt.MethodOption = opt.Method.areal,
+    centroids: opt.Centroids = None,
+    deprivation: Annotated[str | None, typer.Option(
+        "--deprivation", metavar="PATH",
+        help="IMD-style table by small-area code (joined by --join).")] = None,
+    score: Annotated[str | None, typer.Option(
+        "--score", metavar="COLUMN", help="Deprivation score column (default: detected).")] = None,
+    decile: Annotated[str | None, typer.Option(
+        "--decile", metavar="COLUMN", help="Deprivation decile column, 1 = most deprived.")] = None,
+    postcodes: Annotated[str | None, typer.Option(
+        "--postcodes", metavar="PATH",
+        help="Postcode lookup (pcds + lat/long or easting/northing) for rows without "
+             "coordinates.")] = None,
+    taxonomy: Annotated[Path | None, typer.Option(
+        "--taxonomy", help="Your own taxonomy TOML (default: the shipped one).")] = None,
+    dedupe_distance: Annotated[float, typer.Option(
+        "--dedupe-distance", min=0.0, metavar="M",
+        help="Merge assets with the same name this close (0 turns it off).")] = 25.0,
+    deprived_share: Annotated[float, typer.Option(
+        "--deprived-share", min=0.0, max=1.0,
+        help="Double disadvantage: the most deprived share of areas…")] = 0.2,
+    fewest_share: Annotated[float, typer.Option(
+        "--fewest-share", min=0.0, max=1.0,
+        help="…and the share with fewest assets per 1,000.")] = 0.2,
+    maps: Annotated[bool, typer.Option("--maps/--no-maps",
+                                       help="Draw asset_map.png and asset_map.html.")] = True,
+    overwrite: opt.Overwrite = False,
+    assume_crs: opt.AssumeCrs = None,
+    crs: opt.WorkingCrs = "EPSG:27700",
+    json_out: opt.Json = False,
+) -> None:
+    """Map community assets against areas: counts per category and per 1,000, categories with
+    nothing, access distances, deprivation and double disadvantage."""
+    import dataclasses
+
+    from nbhood_cli import console, inputs
+    from nbhood_cli import taxonomy as tax
+    from nbhood_cli.assets import AssetThresholds, by_area, dedupe
+    from nbhood_cli.errors import NbhoodError
+    from nbhood_cli.io.read import ReadOptions, read_postcodes
+    from nbhood_cli.io.write import atomic_folder, write_layer, write_table
+
+    if out.exists() and not overwrite:
+        raise NbhoodError(f"{out}: already exists; pass --overwrite to replace it")
+    if deprivation and not source:
+        raise NbhoodError("--deprivation needs --source: deprivation is weighted by the "
+                          "people of each small area")
+    scheme = tax.load(taxonomy)
+    options = ReadOptions(assume_crs=assume_crs, crs=crs)
+    lookup = read_postcodes(postcodes) if postcodes else None
+    register_layer = inputs.read(register, dataclasses.replace(options, postcodes=lookup))
+    found = register_layer.frame
+    ids = _ids(register_layer)
+    found["asset_id"] = ids
+    found["category"], found["source_term"] = tax.categorise(found, scheme)
+    kept, merges = dedupe(found, dedupe_distance, ids)
+    if len(merges):
+        console.warn(f"{register_layer.path}: {len(merges)} duplicate(s) merged (same name "
+                     f"within {dedupe_distance:g} m), listed in duplicates.csv")
+    mapped = kept[kept["category"].notna()].reset_index(drop=True)
+    unmapped = kept.loc[kept["category"].isna(), "source_term"].value_counts()
+    if len(unmapped):
+        console.warn(f"{register_layer.path}: {int(unmapped.sum())} asset(s) in "
+                     f"{len(unmapped)} source categories match no taxonomy category "
+                     f"({', '.join(f'{k} {v}' for k, v in unmapped.head(8).items())}); "
+                     "listed in unmapped.csv — add them to a --taxonomy file to count them")
+    area = inputs.areas(areas, "area", options)
+    people = residents = score_values = decile_values = population = None
+    if source:
+        small = inputs.small_areas(source, counts, join, count, options)
+        extra = inputs.method_inputs(method.value, small, centroids, None, options)
+        people = inputs.people(small, extra)
+        residents = extra.points if extra.points is not None else _surface(small.frame)
+        population = people.of(area.frame)
+        if deprivation:
+            score_values, decile_values = inputs.deprivation(
+                deprivation, small, join, score, decile)
+    table = by_area(area.frame, mapped, scheme.categories, population,
+                    _resident_people(people, area.frame), residents, score_values,
+                    decile_values, AssetThresholds(deprived_share, fewest_share))
+    table.insert(0, "area_id", area.ids)
+    if area.names is not None:
+        table.insert(1, "name", area.names)
+    located = _with_areas(kept, area)
+    with atomic_folder(out, overwrite) as build:
+        write_layer(located, build / "assets.geojson")
+        write_table(table, build / "assets_by_area.csv")
+        write_table(merges, build / "duplicates.csv")
+        write_table(unmapped.rename_axis("source_term").reset_index(name="assets"),
+                    build / "unmapped.csv")
+        if maps:
+            _draw(build, area, table, mapped, register_layer)
+    summary = _summary(table, scheme, mapped, merges, unmapped)
+    if json_out:
+        from nbhood_cli.render import print_json
+
+        print_json(summary)
+        return
+    from nbhood_cli.render import print_frame
+
+    shown = ["area_id", "name", "population", "assets_total", "assets_per_1000",
+             "imd_score", "double_disadvantage", "categories_missing"]
+    print_frame(table[[c for c in shown if c in table]], title="Assets by area")
+    console.info(f"{summary['assets']} assets in {len(scheme.categories)} categories; "
+                 f"{summary['unmapped']} unmapped; {summary['duplicates_merged']} duplicates "
+                 f"merged; wrote {out}/")
+
+
+def _ids(layer) -> list:
+    frame = layer.frame
+    if layer.id_column:
+        return [str(v) for v in frame[layer.id_column]]
+    return [str(label) for label in layer.labels]
+
+
+def _surface(frame):
+    import shapely
+
+    return shapely.point_on_surface(frame.geometry.values)
+
+
+def _resident_people(people, zones):
+    """(small area, area, people) rows from the method's shares, or None without people."""
+    if people is None:
+        return None
+    from nbhood_cli.population import shares
+
+    s = shares(people.method, people.sources, zones, people.points, people.weights)
+    return (s["source"].to_numpy(), s["target"].to_numpy(),
+            people.counts[s["source"].to_numpy()] * s["share"].to_numpy())
+
+
+def _with_areas(assets, area):
+    """Each asset with its category and the ids of the areas it falls in (``;``-joined)."""
+    from nbhood_cli.assets import assign
+
+    a, z = assign(assets, area.frame)
+    ids = [[] for _ in range(len(assets))]
+    for i, j in zip(a, z, strict=True):
+        ids[i].append(str(area.ids[j]))
+    columns = [c for c in ("asset_id", "name", "category", "source_term") if c in assets]
+    out = assets[[*columns, assets.geometry.name]].copy()
+    out["area_ids"] = [";".join(sorted(v)) for v in ids]
+    return out
+
+
+def _draw(build, area, table, mapped, layer) -> None:
+    from nbhood_cli import maps
+
+    frame = area.frame[[area.frame.geometry.name]].join(table)
+    attribution = "Asset data: " + str(layer.path.name)
+    maps.static_map(frame, mapped, build / "asset_map.png", title="Community assets",
+                    attribution=attribution)
+    popup = [c for c in ("name", "population", "assets_total", "assets_per_1000",
+                         "imd_score", "double_disadvantage") if c in frame]
+    maps.interactive_map(frame, mapped, build / "asset_map.html", title="Community assets",
+                         attribution=attribution, popup=tuple(popup))
+
+
+def _summary(table, scheme, mapped, merges, unmapped) -> dict:
+    counts = mapped["category"].value_counts()
+    summary = {
+        "assets": int(len(mapped)),
+        "by_category": {c: int(counts.get(c, 0)) for c in scheme.categories},
+        "unmapped": int(unmapped.sum()),
+        "unmapped_terms": {str(k): int(v) for k, v in unmapped.items()},
+        "duplicates_merged": int(len(merges)),
+        "areas": int(len(table)),
+        "taxonomy": scheme.source,
+    }
+    if "double_disadvantage" in table:
+        summary["double_disadvantage"] = [str(v) for v in
+                                          table.loc[table["double_disadvantage"], "area_id"]]
+    return summary
