@@ -1,0 +1,136 @@
+"""`nbhood assets` on real registers, checked against independent point-in-polygon counts."""
+
+import json
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from conftest import SAMPLES, shared
+from nbhood_cli.io import read_layer
+
+
+def trafford(out, *extra):
+    t = lambda name: shared("trafford", name)  # noqa: E731
+    return ["assets", t("community_assets.csv"), "--areas", f"{t('community_areas.geojson')}:id",
+            "--source", f"{t('lsoa.geojson')}:lsoa21cd", "--counts", t("lsoa_population.csv"),
+            "--join", "lsoa21cd", "--deprivation", t("imd.csv"), "--no-maps", "--out", out,
+            *extra]
+
+
+def _independent_counts(assets_geojson, areas_path):
+    """Point-in-polygon with geopandas' own sjoin, in lon/lat as the files are written."""
+    assets = gpd.read_file(assets_geojson)
+    assets = assets[assets["category"].notna()]
+    areas = read_layer(areas_path).frame.to_crs(4326)
+    id_column = "id" if "id" in areas else areas.columns[0]
+    joined = gpd.sjoin(assets, areas[[id_column, "geometry"]], predicate="intersects")
+    return joined.groupby([id_column, "category"]).size()
+
+
+def test_trafford_counts_match_an_independent_point_in_polygon(run, tmp_path):
+    out = tmp_path / "a"
+    result = run(*trafford(out), "--json")
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["assets"] + summary["duplicates_merged"] + summary["unmapped"] == 378
+    table = pd.read_csv(out / "assets_by_area.csv").set_index("area_id")
+    expected = _independent_counts(out / "assets.geojson",
+                                   shared("trafford", "community_areas.geojson"))
+    for (area, category), n in expected.items():
+        assert table.loc[area, f"n_{category}"] == n, (area, category)
+    assert table.filter(regex="^n_").to_numpy().sum() == expected.sum()
+    assert table["population"].sum() == pytest.approx(150_140.10, abs=0.01)  # = tensions
+    flagged = set(table.index[table["double_disadvantage"]])
+    assert flagged == set(summary["double_disadvantage"])
+    assert 1 <= len(flagged) <= 5  # at most a fifth of 25 areas, deprived AND fewest assets
+
+
+def test_dedupe_off_keeps_every_row(run, tmp_path):
+    out = tmp_path / "a"
+    result = run(*trafford(out, "--dedupe-distance", "0", "--json"))
+    summary = json.loads(result.stdout)
+    assert summary["duplicates_merged"] == 0
+    assert summary["assets"] == 378
+    assert len(pd.read_csv(out / "duplicates.csv")) == 0
+
+
+def test_leeds_osm_taxonomy_coverage(run, tmp_path):
+    out = tmp_path / "a"
+    leeds = shared("leeds", "assets.csv")
+    result = run("assets", leeds, "--areas", shared("leeds", "parishes.geojson"), "--no-maps",
+                 "--dedupe-distance", "0", "--out", out, "--json")
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["assets"] + summary["unmapped"] == 5_565
+    # SOURCES.md: 1,332 green space, 353 faith rows; shops, toilets and police are not
+    # places to prescribe to and stay unmapped, listed by their source term.
+    unmapped = summary["unmapped_terms"]
+    assert unmapped["convenience"] == 521 and unmapped["supermarket"] == 122
+    assert "park" not in unmapped and "christian" not in unmapped
+    listed = pd.read_csv(out / "unmapped.csv")
+    assert listed["assets"].sum() == summary["unmapped"]
+    assert summary["by_category"]["faith"] + sum(
+        v for k, v in unmapped.items() if k in ("christian", "muslim")) <= 353
+
+
+def test_sheffield_health_assets_in_community_areas(run, tmp_path):
+    out = tmp_path / "a"
+    areas = f"{shared('sheffield', 'community_areas.geojson')}:id"
+    result = run("assets", shared("sheffield", "assets.csv"), "--areas", areas, "--no-maps",
+                 "--out", out, "--json")
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["by_category"]["health_care"] + summary["duplicates_merged"] == 158
+    table = pd.read_csv(out / "assets_by_area.csv").set_index("area_id")
+    expected = _independent_counts(out / "assets.geojson",
+                                   shared("sheffield", "community_areas.geojson"))
+    got = table["n_health_care"]
+    assert got[got > 0].sort_index().to_dict() == \
+        expected.xs("health_care", level="category").sort_index().to_dict()
+
+
+def test_postcodes_fill_missing_coordinates(run, tmp_path):
+    source = pd.read_csv(shared("trafford", "community_assets.csv"))
+    lookup = source.groupby("postcode")[["lat", "lon"]].first().reset_index()
+    lookup.columns = ["pcds", "lat", "long"]
+    lookup.to_csv(tmp_path / "onspd.csv", index=False)
+    register = source[["asset_id", "name", "category", "postcode"]].head(40).copy()
+    register["postcode"] = register["postcode"].str.lower().str.replace(" ", "")
+    register.loc[3, "postcode"] = "zz9 9zz"
+    register.to_csv(tmp_path / "register.csv", index=False)
+    out = tmp_path / "a"
+    result = run("assets", tmp_path / "register.csv", "--areas",
+                 shared("trafford", "wards.geojson"), "--postcodes", tmp_path / "onspd.csv",
+                 "--dedupe-distance", "0", "--no-maps", "--out", out, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert "1 postcode(s) are not in" in result.stderr and "line 5 ZZ9 9ZZ" in result.stderr
+    written = gpd.read_file(out / "assets.geojson")
+    assert len(written) == 39
+    assert json.loads(result.stdout)["assets"] == 39
+
+
+def test_sample_town_double_disadvantage(run, tmp_path):
+    out = tmp_path / "a"
+    result = run("assets", SAMPLES / "assets.csv", "--areas",
+                 f"{SAMPLES / 'small_areas.geojson'}:sa_code",
+                 "--source", f"{SAMPLES / 'small_areas.geojson'}:sa_code",
+                 "--counts", SAMPLES / "small_area_population.csv", "--join", "sa_code",
+                 "--deprivation", SAMPLES / "deprivation.csv", "--no-maps", "--out", out,
+                 "--json")
+    assert result.exit_code == 0, result.stderr
+    flagged = json.loads(result.stdout)["double_disadvantage"]
+    # The generator leaves the two most deprived small areas without any asset.
+    assert {"MV0036", "MV0052"} <= set(flagged)
+
+
+def test_errors(run, tmp_path):
+    t = shared("trafford", "community_assets.csv")
+    result = run("assets", t, "--areas", shared("trafford", "wards.geojson"),
+                 "--deprivation", shared("trafford", "imd.csv"), "--out", tmp_path / "a")
+    assert result.exit_code == 2
+    assert "--deprivation needs --source" in result.stderr
+    out = tmp_path / "b"
+    out.mkdir()
+    result = run("assets", t, "--areas", shared("trafford", "wards.geojson"), "--out", out)
+    assert result.exit_code == 2 and "already exists" in result.stderr
