@@ -73,13 +73,22 @@ def candidates(row: dict) -> list[str]:
 
 
 def categorise(frame, taxonomy: Taxonomy):
-    """(category per row or None, the source term tried first for each unmatched row)."""
+    """(category per row or None, the source term tried first for each unmatched row).
+
+    Registers repeat a few category/tag combinations many times, so each distinct
+    combination is looked up once."""
+    import pandas as pd
+
     columns = [c for c in ("subcategory", "osm_tag", "category", *OSM_KEYS) if c in frame]
-    categories, unmatched = [], []
-    for row in frame[columns].to_dict("records"):
-        row = {k: v for k, v in row.items() if isinstance(v, str) and v.strip()}
-        tried = candidates(row)
+    if not columns:
+        return [None] * len(frame), ["(no category)"] * len(frame)
+    keys = frame[columns].astype("string").fillna("")
+    distinct = keys.drop_duplicates()
+    found = {}
+    for row in distinct.to_dict("records"):
+        tried = candidates({k: v for k, v in row.items() if v.strip()})
         hit = next((taxonomy.index[t] for t in tried if t in taxonomy.index), None)
-        categories.append(hit)
-        unmatched.append(None if hit else (tried[0] if tried else "(no category)"))
-    return categories, unmatched
+        found[tuple(row.values())] = (hit, None if hit else (tried[0] if tried else
+                                                             "(no category)"))
+    looked_up = pd.Series(list(map(tuple, keys.itertuples(index=False, name=None)))).map(found)
+    return [r[0] for r in looked_up], [r[1] for r in looked_up]
