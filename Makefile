@@ -19,14 +19,28 @@ demo: $(STAMP)
 	$(BIN)/nbhood map --out nbhood-out --overwrite
 	@echo "Open nbhood-out/layers/*.geojson in QGIS; nbhood-out/summary.json lists every input."
 
-# gdal-bin (ogrinfo) checks our GeoJSON the way QGIS will read it; installed when missing.
+# Leaflet as folium's pages load it (folium.Map.default_js): the browser test serves it offline.
+LEAFLET := 1.9.3
+NPM_DIR := build/npm
+
+# $(call apt_install,PACKAGE,TEST): apt-get install PACKAGE when root, else say TEST is skipped.
+apt_install = { if [ "$$(id -u)" = 0 ]; then \
+	  (apt-get install -y -q $(1) >/dev/null 2>&1 || \
+	   (apt-get update -q >/dev/null && apt-get install -y -q $(1) >/dev/null)) && \
+	  echo "installed $(1)"; \
+	else echo "$(1) missing and not root: the $(2) will be skipped"; fi; }
+
+# gdal-bin (ogrinfo) checks our GeoJSON the way QGIS will read it; chromium and Leaflet (npm)
+# open nbhood's HTML map offline in the browser test. Each is installed only when missing.
 system-deps:
-	@command -v ogrinfo >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    (apt-get install -y -q gdal-bin >/dev/null 2>&1 || \
-	     (apt-get update -q >/dev/null && apt-get install -y -q gdal-bin >/dev/null)) && \
-	    echo "installed gdal-bin"; \
-	  else echo "gdal-bin missing and not root: the ogrinfo test will be skipped"; fi; }
+	@command -v ogrinfo >/dev/null 2>&1 || $(call apt_install,gdal-bin,ogrinfo test)
+	@command -v chromium >/dev/null 2>&1 || $(call apt_install,chromium,browser map test)
+	@command -v npm >/dev/null 2>&1 || $(call apt_install,npm,browser map test)
+	@grep -qs '"version": "$(LEAFLET)"' $(NPM_DIR)/node_modules/leaflet/package.json || { \
+	  if command -v npm >/dev/null 2>&1; then \
+	    npm install --prefix $(NPM_DIR) --save-exact --no-audit --no-fund --loglevel=error \
+	      leaflet@$(LEAFLET) >/dev/null && echo "installed leaflet@$(LEAFLET) in $(NPM_DIR)"; \
+	  else echo "npm missing: the browser map test will be skipped"; fi; }
 
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q -n auto
