@@ -134,3 +134,16 @@ def test_errors(run, tmp_path):
     out.mkdir()
     result = run("assets", t, "--areas", shared("trafford", "wards.geojson"), "--out", out)
     assert result.exit_code == 2 and "already exists" in result.stderr
+
+
+def test_maps_carry_the_attribution_and_taxonomy_labels(run, tmp_path):
+    out = tmp_path / "a"
+    args = [a for a in trafford(out) if a != "--no-maps"]
+    credit = "Contains public sector information licensed under the OGL v3.0."
+    result = run(*args, "--attribution", credit)
+    assert result.exit_code == 0, result.stderr
+    assert (out / "asset_map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    html = (out / "asset_map.html").read_text(encoding="utf-8")
+    assert credit in html
+    assert "Health &amp; care" in html  # categories under their taxonomy labels
+    assert oct(out.stat().st_mode & 0o777) != "0o700"  # results readable by colleagues

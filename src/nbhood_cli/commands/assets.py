@@ -52,6 +52,9 @@ def assets(
         help="…and the share with fewest assets per 1,000.")] = 0.2,
     maps: Annotated[bool, typer.Option("--maps/--no-maps",
                                        help="Draw asset_map.png and asset_map.html.")] = True,
+    attribution: Annotated[list[str] | None, typer.Option(
+        "--attribution", metavar="TEXT",
+        help="Credit line printed on the maps (the data's licence); repeatable.")] = None,
     overwrite: opt.Overwrite = False,
     assume_crs: opt.AssumeCrs = None,
     crs: opt.WorkingCrs = "EPSG:27700",
@@ -117,7 +120,9 @@ def assets(
         write_table(unmapped.rename_axis("source_term").reset_index(name="assets"),
                     build / "unmapped.csv")
         if maps:
-            _draw(build, area, table, mapped, register_layer)
+            credits = [*(attribution or []),
+                       f"Assets: {register_layer.path.name}; areas: {area_path(areas).name}"]
+            _draw(build, area, table, mapped, scheme, "\n".join(credits))
     summary = _summary(table, scheme, mapped, merges, unmapped)
     if json_out:
         from nbhood_cli.render import print_json
@@ -172,11 +177,18 @@ def _with_areas(assets, area):
     return out
 
 
-def _draw(build, area, table, mapped, layer) -> None:
+def area_path(spec: str) -> Path:
+    from nbhood_cli.io.read import parse_source
+
+    return parse_source(spec).path
+
+
+def _draw(build, area, table, mapped, scheme, attribution: str) -> None:
+    """Both maps, with categories under their taxonomy labels ("Health & care")."""
     from nbhood_cli import maps
 
     frame = area.frame[[area.frame.geometry.name]].join(table)
-    attribution = "Asset data: " + str(layer.path.name)
+    mapped = mapped.assign(category=mapped["category"].map(scheme.labels))
     maps.static_map(frame, mapped, build / "asset_map.png", title="Community assets",
                     attribution=attribution)
     popup = [c for c in ("name", "population", "assets_total", "assets_per_1000",

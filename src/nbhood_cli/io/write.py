@@ -63,6 +63,9 @@ def atomic_folder(path: Path, overwrite: bool = False):
     if not parent.exists():
         raise NbhoodError(f"{parent}: no such folder; create it first")
     build = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(build, 0o777 & ~umask)  # mkdtemp's 0700 would hide results from colleagues
     try:
         yield build
         if path.exists():
