@@ -145,5 +145,6 @@ def test_maps_carry_the_attribution_and_taxonomy_labels(run, tmp_path):
     assert (out / "asset_map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     html = (out / "asset_map.html").read_text(encoding="utf-8")
     assert credit in html
-    assert "Health &amp; care" in html  # categories under their taxonomy labels
+    # Categories under their taxonomy labels (HTML-escaped inside the page's JSON).
+    assert "Health \\u0026amp; care" in html
     assert oct(out.stat().st_mode & 0o777) != "0o700"  # results readable by colleagues
