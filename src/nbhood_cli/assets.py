@@ -41,12 +41,15 @@ def dedupe(assets, distance: float, ids):
     import pandas as pd
     import shapely
 
-    names = np.array([normalise_name(n) for n in assets.get("name", [None] * len(assets))])
-    if distance <= 0 or len(assets) == 0:
+    if distance <= 0 or len(assets) == 0 or "name" not in assets:
         return assets, pd.DataFrame(columns=["kept_id", "merged_id", "name", "distance_m"])
     points = reach_points(assets)
     a, b = shapely.STRtree(points).query(points, predicate="dwithin", distance=distance)
-    same = (a < b) & (names[a] == names[b]) & (names[a] != "")
+    a, b = a[a < b], b[a < b]
+    near = np.unique(np.concatenate([a, b]))  # only assets with a neighbour need a name
+    names = np.full(len(assets), "", dtype=object)
+    names[near] = [normalise_name(n) for n in assets["name"].to_numpy()[near]]
+    same = (names[a] == names[b]) & (names[a] != "")
     parent = np.arange(len(assets))
 
     def root(i):
@@ -101,8 +104,11 @@ def per_thousand(total, population):
 
 def missing_categories(table, categories):
     """Per area: the categories with no asset at all — nowhere to prescribe to."""
-    return [";".join(c for c in categories if row[f"n_{c}"] == 0)
-            for _, row in table.iterrows()]
+    import numpy as np
+
+    empty = np.column_stack([table[f"n_{c}"].to_numpy() == 0 for c in categories])
+    names = np.asarray(categories, dtype=object)
+    return [";".join(names[row]) for row in empty]
 
 
 def access(assets, categories, residents, resident_people, n_areas):
