@@ -55,4 +55,4 @@ samples: $(STAMP)
 	$(BIN)/python -m nbhood_cli.samples --out data/samples
 
 clean:
-	rm -rf $(VENV) nbhood-out .pytest_cache
+	rm -rf $(VENV) nbhood-out .pytest_cache build
