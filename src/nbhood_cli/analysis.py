@@ -18,6 +18,7 @@ class Areas:
     ids: list
     name: str = "community"
     names: list | None = None  # what people call each area, when the layer says
+    layer: object = None  # the io.read.Layer it was read from, when read from a file
 
 
 @dataclass

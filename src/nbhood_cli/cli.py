@@ -98,6 +98,7 @@ app.command("reconcile")(reconcile_cmd.reconcile)
 app.command("tensions")(reconcile_cmd.tensions)
 app.command("assets")(assets_cmd.assets)
 app.command("map")(map_cmd.map_)
+app.command("init")(map_cmd.init)
 
 
 def main() -> None:

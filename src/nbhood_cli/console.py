@@ -11,6 +11,10 @@ def set_level(level: int) -> None:
     _level = level
 
 
+def level() -> int:
+    return _level
+
+
 def info(message: str) -> None:
     if _level >= NORMAL:
         print(message, file=sys.stderr)

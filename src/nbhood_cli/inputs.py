@@ -134,7 +134,7 @@ def areas(spec: str, name: str, options: ReadOptions):
     frame = layer.frame
     ids = frame[layer.id_column].tolist() if layer.id_column else list(range(1, len(frame) + 1))
     label = detect_name_column(frame)
-    return Areas(frame, ids, name, frame[label].tolist() if label else None)
+    return Areas(frame, ids, name, frame[label].tolist() if label else None, layer)
 
 
 def parse_statutory(spec: str) -> tuple[str, str]:

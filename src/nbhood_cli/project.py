@@ -1,0 +1,153 @@
+"""A ``nbhood map`` project: every input and threshold, from a TOML file and the command line.
+
+Paths in the file are relative to the file; options given on the command line override it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from nbhood_cli.errors import NbhoodError
+
+INPUT_KEYS = ("community", "population", "counts", "join", "count", "method", "centroids",
+              "weights", "assets", "postcodes", "deprivation", "taxonomy", "practices")
+PATH_KEYS = ("community", "population", "counts", "centroids", "weights", "assets",
+             "postcodes", "deprivation", "taxonomy", "practices")
+THRESHOLD_KEYS = ("min_share", "sliver_area", "sliver_pop", "severity", "bands",
+                  "deprived_share", "fewest_share", "dedupe_distance")
+OUTPUT_KEYS = ("out", "suppress_below", "attribution", "title")
+
+
+@dataclass
+class Project:
+    """Everything a run needs; defaults are the documented ones."""
+
+    community: str | None = None
+    statutory: dict = field(default_factory=dict)  # name → PATH[:ID]
+    population: str | None = None
+    counts: str | None = None
+    join: str | None = None
+    count: str = "population"
+    method: str = "areal"
+    centroids: str | None = None
+    weights: str | None = None
+    assets: str | None = None
+    postcodes: str | None = None
+    deprivation: str | None = None
+    taxonomy: str | None = None
+    practices: str | None = None
+    min_share: float = 0.05
+    sliver_area: float = 10_000.0
+    sliver_pop: float = 50.0
+    severity: tuple = (0.05, 0.2, 0.4)
+    bands: tuple = (10_000, 30_000, 50_000, 250_000)
+    deprived_share: float = 0.2
+    fewest_share: float = 0.2
+    dedupe_distance: float = 25.0
+    out: str = "nbhood-out"
+    suppress_below: int = 0
+    attribution: list = field(default_factory=list)
+    title: str = "Neighbourhoods"
+    config: str | None = None  # the file it came from, if any
+    sample_town: bool = False
+
+    def empty(self) -> bool:
+        return not any([self.community, self.statutory, self.population, self.assets])
+
+
+def load(path: Path) -> dict:
+    """Settings from a project file, paths made relative to the working folder."""
+    if not path.exists():
+        raise NbhoodError(f"{path}: no such project file; create one with nbhood init")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise NbhoodError(f"{path}: not valid TOML ({exc}); fix the file") from None
+    known = {"inputs": INPUT_KEYS + ("statutory",), "thresholds": THRESHOLD_KEYS,
+             "output": OUTPUT_KEYS}
+    settings = {}
+    for table, values in data.items():
+        if table not in known or not isinstance(values, dict):
+            raise NbhoodError(f"{path}: unknown table [{table}]; use [inputs], [thresholds] "
+                              "and [output]")
+        for key, value in values.items():
+            if key not in known[table]:
+                raise NbhoodError(f"{path}: [{table}] has no setting {key!r}; settings are: "
+                                  f"{', '.join(known[table])}")
+            settings[key] = value
+    base = path.parent
+    for key in PATH_KEYS:
+        if key in settings:
+            settings[key] = _relative(base, settings[key])
+    if "statutory" in settings:
+        if not isinstance(settings["statutory"], dict):
+            raise NbhoodError(f"{path}: statutory must be a table: statutory = "
+                              '{ ward = "wards.geojson:wd23cd" }')
+        settings["statutory"] = {k: _relative(base, v) for k, v in settings["statutory"].items()}
+    if "out" in settings:
+        settings["out"] = _relative(base, settings["out"])
+    settings["config"] = str(path)
+    return settings
+
+
+def _relative(base: Path, spec) -> str:
+    """A path (maybe with :LAYER/:ID) in the file is relative to the file's folder."""
+    spec = str(spec)
+    return spec if Path(spec).is_absolute() or base == Path(".") else str(base / spec)
+
+
+def build(config: dict, cli: dict) -> Project:
+    """Project defaults, then the file, then every option the user actually typed."""
+    names = {f.name for f in fields(Project)}
+    merged = {k: v for k, v in config.items() if k in names}
+    merged.update({k: v for k, v in cli.items() if k in names and v not in (None, [], {})})
+    for key in ("severity", "bands"):
+        if key in merged and isinstance(merged[key], str):
+            merged[key] = tuple(float(v) for v in merged[key].split(","))
+        if key in merged:
+            merged[key] = tuple(merged[key])
+    return Project(**merged)
+
+
+EXAMPLE = '''# nbhood project file: `nbhood map --config nbhood.toml`.
+# Paths are relative to this file. Options on the command line override these settings.
+
+[inputs]
+# Community-drawn areas, PATH[:ID column].
+community = "community_areas.geojson:id"
+# Statutory layers to reconcile against: name = "PATH[:ID column]".
+statutory = { ward = "wards.geojson:wd23cd", pcn = "pcn_footprints.geojson:pcn_code" }
+# Small areas (LSOA/OA polygons) and their population, joined by code.
+population = "lsoa.geojson:lsoa21cd"
+counts = "lsoa_population.csv"
+join = "lsoa21cd"
+count = "population"
+# areal (default), centroid or dasymetric (needs weights = "POINTS[:COLUMN]").
+method = "areal"
+# Asset register (CSV/XLSX/GeoJSON/GPKG) and, optionally, a postcode lookup for rows
+# without coordinates, an IMD-style deprivation table and your own taxonomy.
+assets = "assets.csv"
+# postcodes = "onspd.csv"
+deprivation = "imd.csv"
+# taxonomy = "my_taxonomy.toml"
+
+[thresholds]
+min_share = 0.05          # a unit holds part of an area from this share of its people
+sliver_area = 10000       # m²: pieces smaller than this …
+sliver_pop = 50           # … and with fewer people are digitising differences
+severity = [0.05, 0.2, 0.4]                 # tension from which low / medium / high
+bands = [10000, 30000, 50000, 250000]       # size band edges in people
+deprived_share = 0.2      # double disadvantage: the most deprived fifth of areas …
+fewest_share = 0.2        # … and the fifth with fewest assets per 1,000
+dedupe_distance = 25      # metres; 0 turns de-duplication off
+
+[output]
+out = "nbhood-out"
+suppress_below = 0        # publish counts below N as "<N" (disclosure control); 0 = off
+title = "Neighbourhoods"
+attribution = [
+  "Contains public sector information licensed under the Open Government Licence v3.0.",
+]
+'''
