@@ -49,7 +49,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+
+docs: $(STAMP)
+	$(BIN)/python scripts/gen_cli_docs.py
 
 samples: $(STAMP)
 	$(BIN)/python -m nbhood_cli.samples --out data/samples

@@ -281,3 +281,24 @@ def test_source_date_epoch_stamps_summary_and_report(run, tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["generated_at"] == "2023-11-14T22:13:20+00:00"
     assert "2023-11-14T22:13:20+00:00" in (out / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("setting, message", [
+    ('[thresholds]\nseverity = [0.4, 0.2, 0.1]\n', "severity must be 3 increasing numbers"),
+    ('[thresholds]\nmin_share = "abc"\n', "min_share must be a number between 0 and 1"),
+    ('[inputs]\nmethod = "bogus"\n', "method 'bogus' is not one of areal"),
+    ('[output]\nout = "x"\n', "names no inputs"),
+])
+def test_bad_project_settings_are_one_line_errors(run, tmp_path, setting, message):
+    config = tmp_path / "p.toml"
+    config.write_text(setting, encoding="utf-8")
+    result = run("map", "--config", config, "--out", tmp_path / "out")
+    assert result.exit_code == 2, result.stderr
+    assert message in result.stderr and result.stderr.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_bands_on_the_command_line(run, tmp_path):
+    result = run("map", "--bands", "5", "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert "bands must be 4 increasing numbers" in result.stderr

@@ -103,12 +103,44 @@ def build(config: dict, cli: dict) -> Project:
     names = {f.name for f in fields(Project)}
     merged = {k: v for k, v in config.items() if k in names}
     merged.update({k: v for k, v in cli.items() if k in names and v not in (None, [], {})})
-    for key in ("severity", "bands"):
-        if key in merged and isinstance(merged[key], str):
-            merged[key] = tuple(float(v) for v in merged[key].split(","))
+    source = config.get("config") or "the command line"
+    for key, n in (("severity", 3), ("bands", 4)):
         if key in merged:
-            merged[key] = tuple(merged[key])
-    return Project(**merged)
+            merged[key] = _increasing(merged[key], n, key, source)
+    project = Project(**merged)
+    _check(project, source)
+    return project
+
+
+def _increasing(value, n: int, key: str, source: str) -> tuple:
+    """``"0.05,0.2,0.4"`` or a list → n increasing non-negative numbers, else a clear error."""
+    items = value.split(",") if isinstance(value, str) else value
+    try:
+        numbers = tuple(float(v) for v in items)
+    except (TypeError, ValueError):
+        numbers = ()
+    if len(numbers) != n or list(numbers) != sorted(numbers) or min(numbers) < 0:
+        raise NbhoodError(f"{source}: {key} must be {n} increasing numbers, e.g. "
+                          f"{', '.join(str(v) for v in getattr(Project(), key))}")
+    return numbers
+
+
+def _check(project: Project, source: str) -> None:
+    """Types and ranges of the settings a file could get wrong."""
+    from nbhood_cli.population import METHODS
+
+    if project.method not in METHODS:
+        raise NbhoodError(f"{source}: method {project.method!r} is not one of "
+                          f"{', '.join(METHODS)}")
+    for key, low, high in (("min_share", 0, 1), ("deprived_share", 0, 1),
+                           ("fewest_share", 0, 1), ("sliver_area", 0, None),
+                           ("sliver_pop", 0, None), ("dedupe_distance", 0, None),
+                           ("suppress_below", 0, None)):
+        value = getattr(project, key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < low \
+                or (high is not None and value > high):
+            limit = f"between {low} and {high}" if high is not None else f"at least {low}"
+            raise NbhoodError(f"{source}: {key} must be a number {limit}, not {value!r}")
 
 
 EXAMPLE = '''# nbhood project file: `nbhood map --config nbhood.toml`.

@@ -81,7 +81,7 @@ def crosswalk(community, community_ids, units, unit_ids, layer: str, people: Peo
         population=pop,
         share_of_community=share_c,
         share_of_unit=share_u,
-        area_share_of_community=found["area_m2"].to_numpy() / community_area[c],
+        area_share_of_community=_clean(found["area_m2"].to_numpy() / community_area[c]),
     )[["layer", "community_id", "unit_id", "area_m2", "population", "share_of_community",
        "share_of_unit", "area_share_of_community", "community", "unit", "geometry"]]
 

@@ -46,12 +46,29 @@ def map_(
                                          help="Your own asset taxonomy.")] = None,
     practices: Annotated[str | None, _opt("--practices", metavar="PATH[:ID]",
                                           help="GP practices with coordinates.")] = None,
-    min_share: Annotated[float | None, _opt("--min-share", help="See nbhood tensions.")] = None,
-    sliver_area: Annotated[float | None, _opt("--sliver-area", metavar="M2")] = None,
-    sliver_pop: Annotated[float | None, _opt("--sliver-pop", metavar="PEOPLE")] = None,
-    severity: Annotated[str | None, _opt("--severity", metavar="LOW,MEDIUM,HIGH")] = None,
-    bands: Annotated[str | None, _opt("--bands", metavar="A,B,C,D")] = None,
-    dedupe_distance: Annotated[float | None, _opt("--dedupe-distance", metavar="M")] = None,
+    min_share: Annotated[float | None, _opt(
+        "--min-share", help="A unit holds part of an area from this share of its people "
+                            "[default: 0.05].")] = None,
+    sliver_area: Annotated[float | None, _opt(
+        "--sliver-area", metavar="M2", help="Pieces smaller than this [default: 10000]…")] = None,
+    sliver_pop: Annotated[float | None, _opt(
+        "--sliver-pop", metavar="PEOPLE",
+        help="…and with fewer people are slivers [default: 50].")] = None,
+    severity: Annotated[str | None, _opt(
+        "--severity", metavar="LOW,MEDIUM,HIGH",
+        help="Tension thresholds [default: 0.05,0.2,0.4].")] = None,
+    bands: Annotated[str | None, _opt(
+        "--bands", metavar="A,B,C,D",
+        help="Size band edges in people [default: 10000,30000,50000,250000].")] = None,
+    deprived_share: Annotated[float | None, _opt(
+        "--deprived-share", help="Double disadvantage: the most deprived share of areas "
+                                 "[default: 0.2]…")] = None,
+    fewest_share: Annotated[float | None, _opt(
+        "--fewest-share", help="…and the share with fewest assets per 1,000 "
+                               "[default: 0.2].")] = None,
+    dedupe_distance: Annotated[float | None, _opt(
+        "--dedupe-distance", metavar="M",
+        help="Merge same-named assets this close; 0 = off [default: 25].")] = None,
     out: Annotated[str | None, _opt("--out", metavar="DIR",
                                     help="Output folder [default: nbhood-out].")] = None,
     overwrite: opt.Overwrite = False,
@@ -75,6 +92,7 @@ def map_(
     layers, tables, maps, a report and summary.json."""
     from nbhood_cli import console
     from nbhood_cli import project as proj
+    from nbhood_cli.errors import NbhoodError
     from nbhood_cli.failon import parse
     from nbhood_cli.io.read import ReadOptions
     from nbhood_cli.mapjob import run, sample_project
@@ -87,6 +105,9 @@ def map_(
     cli["config"] = str(config) if config else None
     settings = proj.load(config) if config else {}
     project = proj.build(settings, cli)
+    if project.empty() and config:
+        raise NbhoodError(f"{config}: names no inputs; set community, statutory, population "
+                          "or assets under [inputs] (see nbhood init)")
     if project.empty():
         project = sample_project(project)
         console.info("no inputs given: running on the fictional sample town "
