@@ -7,7 +7,7 @@ import pytest
 from conftest import shared
 from nbhood_cli.reconcile import best_fit
 from nbhood_cli.tensions import Thresholds, contested, is_sliver, severity, size_band, splits
-from test_reconcile import COMMUNITY, IDS, PEOPLE, _walk
+from test_reconcile import COMMUNITY, IDS, PEOPLE, _walk, overlaps_of
 
 
 def test_splits_fit_tension_severity():
@@ -49,7 +49,7 @@ def test_size_bands(people, band):
 
 
 def test_contested_land_with_claimants():
-    found = contested(COMMUNITY, IDS, PEOPLE)
+    found = contested(COMMUNITY, IDS, PEOPLE, overlaps_of(COMMUNITY))
     assert found["claimants"].tolist() == ["A;C", "B;C"]
     assert found["n_claimants"].tolist() == [2, 2]
     assert found["area_m2"].tolist() == pytest.approx([1_000, 2_000])
@@ -68,7 +68,8 @@ def test_trafford_contested_pairs_match_the_designed_overlaps():
     counts = lsoa["lsoa21cd"].map(pop.set_index("lsoa21cd")["population"]).to_numpy(float)
     community = read_layer(shared("trafford", "community_areas.geojson")).frame
     names = dict(zip(community["id"], community["name"], strict=True))
-    found = contested(community, community["id"], People(lsoa, counts))
+    found = contested(community, community["id"], People(lsoa, counts),
+                      overlaps_of(community))
     pairs = {" × ".join(sorted(names[i] for i in c.split(";"))): row
              for c, row in zip(found["claimants"], found.itertuples(), strict=True)}
     assert set(pairs) == {"Gorse Hill × Stretford", "Davyhulme × Urmston",

@@ -31,13 +31,15 @@ def analyse(community: Areas, layers: list[Areas], people, th) -> Results:
     """Population, crosswalk, tensions, contested land, gaps, slivers and size bands."""
     import pandas as pd
 
-    from nbhood_cli.population import estimate
+    from nbhood_cli.population import estimate, faces
     from nbhood_cli.reconcile import best_fit, crosswalk, gaps
     from nbhood_cli.tensions import contested, is_sliver, size_band, splits
 
     est = estimate(people.sources, people.counts, community.frame, people.method,
                    points=people.points, weights=people.weights)
     c_pop = est.areas["population"].to_numpy()
+    land = faces(community.frame)
+    overlaps = land[land["claims"] >= 2].reset_index(drop=True)
     walks, tensions, holes = [], [], []
     bands = [_banded(community, c_pop, th, size_band)]
     for layer in layers:
@@ -46,11 +48,11 @@ def analyse(community: Areas, layers: list[Areas], people, th) -> Results:
                          people, c_pop, u_pop)
         walks.append(walk)
         tensions.append(splits(walk, best_fit(walk, community.ids, layer.name), th))
-        holes.append(gaps(layer.frame, layer.ids, walk, layer.name, people, u_pop))
+        holes.append(gaps(layer.frame, layer.ids, walk, layer.name, people, u_pop, overlaps))
         bands.append(_banded(layer, u_pop, th, size_band))
     crs = community.frame.crs
     walk = _concat(walks, crs).drop(columns=["community", "unit"])
-    claimed = contested(community.frame, community.ids, people)
+    claimed = contested(community.frame, community.ids, people, overlaps)
     sliver_pieces = walk[is_sliver(walk, th)].assign(kind="piece")
     sliver_claims = claimed[is_sliver(claimed, th)].assign(kind="contested")
     population = community.frame[[community.frame.geometry.name]].assign(

@@ -115,32 +115,43 @@ def _clean(share):
     return np.where(share < 1e-9, 0.0, np.where(share > 1 - 1e-9, 1.0, share))
 
 
-def gaps(units, unit_ids, walk, layer: str, people: People, unit_pop):
+def gaps(units, unit_ids, walk, layer: str, people: People, unit_pop, overlaps):
     """Per statutory unit: the land and people no community area claims — who is left out.
 
     Each unit loses only its own pieces of the crosswalk, never the union of every community
-    area: that keeps the work local, which matters with thousands of units."""
+    area: that keeps the work local, which matters with thousands of units. Its covered
+    people are its pieces' people less those counted again where community areas overlap
+    (``overlaps``: faces claimed ``claims`` ≥ 2 times), so the small areas are never
+    intersected with the large, ragged gap polygons."""
     import geopandas as gpd
     import numpy as np
     import shapely
 
+    n = len(units)
     left = np.array(units.geometry.values, dtype=object)
     if len(walk):
         order = walk["unit"].to_numpy()
         groups = np.split(walk.geometry.values[np.argsort(order, kind="stable")],
-                          np.cumsum(np.bincount(order, minlength=len(units)))[:-1])
+                          np.cumsum(np.bincount(order, minlength=n))[:-1])
         claimed = np.array([shapely.union_all(g) if len(g) else shapely.Polygon()
                             for g in groups], dtype=object)
         left = np.array([_polygonal(g) for g in shapely.difference(left, claimed)],
                         dtype=object)
+    covered = np.bincount(walk["unit"].to_numpy(), weights=walk["population"].to_numpy(),
+                          minlength=n) if len(walk) else np.zeros(n)
+    if len(overlaps):
+        again = pieces(overlaps, units)
+        extra = people.of(again) * (overlaps["claims"].to_numpy()[again["community"]] - 1)
+        covered = covered - np.bincount(again["unit"], weights=extra, minlength=n)
     frame = gpd.GeoDataFrame({"layer": layer, "unit_id": list(unit_ids)}, geometry=left,
                              crs=units.crs)
     frame["area_m2"] = shapely.area(left)
-    frame["population"] = people.of(frame)
+    frame["population"] = np.clip(unit_pop - covered, 0.0, None)
     frame["unit_population"] = unit_pop
     with np.errstate(invalid="ignore", divide="ignore"):
         gap_share = np.where(unit_pop > 0, frame["population"] / unit_pop, 0.0)
     frame["share_of_unit"] = _clean(gap_share)
+    frame["population"] = np.where(frame["share_of_unit"] == 0, 0.0, frame["population"])
     frame["covered_population"] = unit_pop - frame["population"]
     frame["covered_share"] = np.where(unit_pop > 0, 1 - frame["share_of_unit"], 0.0)
     return frame[["layer", "unit_id", "area_m2", "population", "share_of_unit",

@@ -74,16 +74,14 @@ def splits(walk, fits, th: Thresholds):
                 "split_count", "units", "outside_share"]]
 
 
-def contested(community, community_ids, people):
-    """Land claimed by two or more community areas, with the claimants, area and people."""
+def contested(community, community_ids, people, overlaps):
+    """Land claimed by two or more community areas (``overlaps``: the community areas'
+    faces with ``claims`` ≥ 2), with the claimants, area and people."""
     import geopandas as gpd
     import numpy as np
     import shapely
 
-    from nbhood_cli.population import faces
-
-    land = faces(community)
-    land = land[land["claims"] >= 2].reset_index(drop=True)
+    land = overlaps.reset_index(drop=True)
     if land.empty:
         return gpd.GeoDataFrame({"claimants": [], "n_claimants": [], "area_m2": [],
                                  "population": []}, geometry=[], crs=community.crs)
