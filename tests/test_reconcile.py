@@ -4,6 +4,8 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import shared
 from nbhood_cli.reconcile import People, best_fit, crosswalk, gaps
@@ -153,3 +155,32 @@ def test_gap_people_equal_people_in_the_gap_polygons_on_trafford(method):
                      people.of(community), w_pop)
     found = gaps(wards, wards["wd23cd"], walk, "ward", people, w_pop, overlaps_of(community))
     np.testing.assert_allclose(found["population"], people.of(found), rtol=1e-9, atol=1e-6)
+
+
+def test_piece_people_fast_path_equals_direct_intersection():
+    from nbhood_cli.io import load_table, read_layer
+    from nbhood_cli.reconcile import pieces
+
+    lsoa = read_layer(shared("trafford", "lsoa.geojson")).frame
+    pop = load_table(shared("trafford", "lsoa_population.csv")).frame
+    counts = lsoa["lsoa21cd"].map(pop.set_index("lsoa21cd")["population"]).to_numpy(float)
+    people = People(lsoa, counts)
+    community = read_layer(shared("trafford", "community_areas.geojson")).frame
+    wards = read_layer(shared("trafford", "wards.geojson")).frame
+    found = pieces(community, wards)
+    np.testing.assert_allclose(people.of_pieces(found, community, wards), people.of(found),
+                               rtol=1e-9, atol=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 350), st.integers(5, 150)), min_size=1, max_size=4),
+       st.lists(st.integers(1, 399), min_size=1, max_size=3, unique=True))
+def test_piece_people_fast_path_on_random_layouts(spans, cuts):
+    from nbhood_cli.reconcile import pieces
+
+    community = frame(*(strip(a, a + w) for a, w in spans))
+    edges = [0, *sorted(cuts), 400]
+    units = frame(*(strip(a, b) for a, b in zip(edges, edges[1:], strict=False) if b > a))
+    found = pieces(community, units)
+    np.testing.assert_allclose(PEOPLE.of_pieces(found, community, units), PEOPLE.of(found),
+                               rtol=1e-9, atol=1e-9)

@@ -20,6 +20,17 @@ class People:
     points: object = None
     weights: object = None
 
+    def of_pieces(self, found, community, units):
+        """People in crosswalk pieces; for areal, without intersecting every small area
+        with every piece (see ``_piece_areas``)."""
+        import numpy as np
+
+        if self.method != "areal" or len(found) == 0:
+            return self.of(found)
+        s, p, area = _piece_areas(self.sources, community, units, found)
+        whole = self.sources.geometry.area.to_numpy()
+        return np.bincount(p, weights=self.counts[s] * area / whole[s], minlength=len(found))
+
     def of(self, zones):
         """People in each zone (a GeoDataFrame), zones overlapping each other counted in each."""
         import numpy as np
@@ -31,6 +42,33 @@ class People:
         s = shares(self.method, self.sources, zones, self.points, self.weights)
         return np.bincount(s["target"], weights=self.counts[s["source"]] * s["share"],
                            minlength=len(zones))
+
+
+def _piece_areas(sources, community, units, found):
+    """Area of every (small area, piece) overlap from the small areas' area tables against
+    the community areas and the units: a small area inside its unit overlaps the piece as
+    much as it overlaps the community area (and the other way round); only small areas cut
+    by both edges are intersected with the piece itself."""
+    import numpy as np
+    import pandas as pd
+    import shapely
+
+    from nbhood_cli.population import area_table
+
+    whole = sources.geometry.area.to_numpy()
+    sc = area_table(sources, community).rename(columns={"target": "community", "area": "sc"})
+    su = area_table(sources, units).rename(columns={"target": "unit", "area": "su"})
+    index = pd.DataFrame({"community": found["community"], "unit": found["unit"],
+                          "piece": np.arange(len(found))})
+    rows = sc.merge(su, on="source").merge(index, on=["community", "unit"])
+    s = rows["source"].to_numpy()
+    full = 1 - 1e-9
+    area = np.where(rows["su"] >= full * whole[s], rows["sc"],
+                    np.where(rows["sc"] >= full * whole[s], rows["su"], np.nan))
+    cut = np.isnan(area)
+    area[cut] = shapely.area(shapely.intersection(
+        sources.geometry.values[s[cut]], found.geometry.values[rows["piece"].to_numpy()[cut]]))
+    return rows["source"].to_numpy(), rows["piece"].to_numpy(), area
 
 
 def pieces(community, units):
@@ -68,7 +106,7 @@ def crosswalk(community, community_ids, units, unit_ids, layer: str, people: Peo
     import numpy as np
 
     found = pieces(community, units)
-    pop = people.of(found)
+    pop = people.of_pieces(found, community, units)
     c, u = found["community"].to_numpy(), found["unit"].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
         share_c = np.where(community_pop[c] > 0, pop / community_pop[c], 0.0)
