@@ -7,7 +7,7 @@ estimate, so pieces, areas and units always agree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -19,6 +19,17 @@ class People:
     method: str = "areal"
     points: object = None
     weights: object = None
+    _tables: dict = field(default_factory=dict, repr=False)
+
+    def area_table(self, zones):
+        """The small areas' area table against ``zones``, computed once per zones frame (the
+        frame is kept, so its id cannot be reused by another while cached)."""
+        from nbhood_cli.population import area_table
+
+        key = id(zones)
+        if key not in self._tables:
+            self._tables[key] = (zones, area_table(self.sources, zones))
+        return self._tables[key][1]
 
     def of_pieces(self, found, community, units):
         """People in crosswalk pieces; for areal, without intersecting every small area
@@ -27,7 +38,7 @@ class People:
 
         if self.method != "areal" or len(found) == 0:
             return self.of(found)
-        s, p, area = _piece_areas(self.sources, community, units, found)
+        s, p, area = _piece_areas(self, community, units, found)
         whole = self.sources.geometry.area.to_numpy()
         return np.bincount(p, weights=self.counts[s] * area / whole[s], minlength=len(found))
 
@@ -39,12 +50,17 @@ class People:
 
         if len(zones) == 0:
             return np.zeros(0)
+        if self.method == "areal":
+            t = self.area_table(zones)
+            whole = self.sources.geometry.area.to_numpy()[t["source"]]
+            return np.bincount(t["target"], weights=self.counts[t["source"]] * t["area"] / whole,
+                               minlength=len(zones))
         s = shares(self.method, self.sources, zones, self.points, self.weights)
         return np.bincount(s["target"], weights=self.counts[s["source"]] * s["share"],
                            minlength=len(zones))
 
 
-def _piece_areas(sources, community, units, found):
+def _piece_areas(people, community, units, found):
     """Area of every (small area, piece) overlap from the small areas' area tables against
     the community areas and the units: a small area inside its unit overlaps the piece as
     much as it overlaps the community area (and the other way round); only small areas cut
@@ -53,11 +69,10 @@ def _piece_areas(sources, community, units, found):
     import pandas as pd
     import shapely
 
-    from nbhood_cli.population import area_table
-
+    sources = people.sources
     whole = sources.geometry.area.to_numpy()
-    sc = area_table(sources, community).rename(columns={"target": "community", "area": "sc"})
-    su = area_table(sources, units).rename(columns={"target": "unit", "area": "su"})
+    sc = people.area_table(community).rename(columns={"target": "community", "area": "sc"})
+    su = people.area_table(units).rename(columns={"target": "unit", "area": "su"})
     index = pd.DataFrame({"community": found["community"], "unit": found["unit"],
                           "piece": np.arange(len(found))})
     rows = sc.merge(su, on="source").merge(index, on=["community", "unit"])
