@@ -9,6 +9,7 @@ from pathlib import Path
 
 from nbhood_cli.mapjob import PEOPLE_COLUMNS
 
+HTML_ASSETS = 20_000  # beyond this a browser page of markers is too heavy to open
 POPUP = ("population", "size_band", "tension_max", "assets_per_1000", "imd_score",
          "double_disadvantage")
 STYLE = """
@@ -41,6 +42,9 @@ def maps(community, assets: dict | None, png: Path, page: Path, title: str,
     draw.static_map(community, points, png, title=title, attribution=credits, value=value)
     popup = tuple(c for c in (*POPUP, *community.filter(regex="^severity_").columns)
                   if c in community)
+    if len(points) > HTML_ASSETS:
+        title = f"{title} (assets: {len(points):,}, too many to draw here: see map.png)"
+        points = points.iloc[:0]
     draw.interactive_map(community, points, page, title=title, attribution=credits,
                          popup=popup, value=value)
 

@@ -134,22 +134,24 @@ def _statutory(specs: list[str] | None) -> dict:
 
 
 def _stages():
-    """Rich progress on a terminal; one plain line per stage otherwise (CI logs)."""
+    """Rich progress on a terminal; a plain line per stage with its time otherwise (-v)."""
     import contextlib
     import sys
+    import time
 
     from nbhood_cli import console
 
     @contextlib.contextmanager
     def stage(name: str):
+        start = time.perf_counter()
         if sys.stderr.isatty() and console.level() >= console.NORMAL:
             from rich.console import Console
 
             with Console(stderr=True).status(f"{name}…"):
                 yield
         else:
-            console.detail(f"{name}…")
             yield
+        console.detail(f"{name}: {time.perf_counter() - start:.1f} s")
 
     return stage
 
