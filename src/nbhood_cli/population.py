@@ -3,14 +3,30 @@
 Pure functions (frames in, frames out). Every method is expressed as one table of shares —
 for each small area and target, the fraction of the small area's count that goes to the
 target — so totals, splits and the conservation check are computed the same way for all.
+
+Speed (docs/performance.md): intersections are the expensive step, so they are avoided
+wherever geometry proves the answer — a small area a target covers takes its own area, a pair
+that can only touch is skipped, and where the targets tile the land around a small area its
+largest piece is what the others leave — the rest run on ``THREADS`` threads (shapely releases
+the GIL), one areal table serves a whole estimate, and faces are only polygonized where
+targets overlap. Every shortcut is exact for valid polygons; the results are those of
+intersecting every pair.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import dataclass
 
 METHODS = ("areal", "centroid", "dasymetric")
 SPLIT_TOLERANCE = 1e-9  # area share below 1 − this means the small area is cut by the edge
+THREADS = max(1, min(4, os.cpu_count() or 1))  # worker threads for the geometry work
+CHUNK = 512  # (small area, target) pairs per threaded task; tests shrink it to hit the edges
+MIN_SPLIT = 16  # fewer rows than this are not worth a thread hand-over (tests set it to 1)
+DERIVE_FLOOR = 1e-6  # a piece derived by subtraction below this share is intersected instead
+UNMATCHED_LIMIT = 0.5  # a layer of more than UNMATCHED_SIZE edges with more than this share
+UNMATCHED_SIZE = 20_000  # unmatched is no coverage: no tiling proofs are tried on it
 
 
 @dataclass
@@ -21,6 +37,393 @@ class Estimate:
     totals: dict
 
 
+# --- geometry work: threads ------------------------------------------------------------
+
+def _geoms(frame):
+    import numpy as np
+
+    return np.asarray(frame.geometry.values, dtype=object)
+
+
+_POOL = (None, 0, 0)  # (pool, THREADS, pid): kept, as fresh threads cost a few ms each time
+_POOL_LOCK = threading.Lock()
+
+
+def _threaded(fn, tasks):
+    """``[fn(task) for task in tasks]``, on THREADS threads when there is more than one task.
+    shapely's vectorised functions release the GIL, so the threads really run in parallel."""
+    global _POOL
+    if THREADS == 1 or len(tasks) < 2:
+        return [fn(task) for task in tasks]
+    with _POOL_LOCK:
+        pool, size, pid = _POOL
+        if pool is None or size != THREADS or pid != os.getpid():  # (a fork has no threads)
+            from concurrent.futures import ThreadPoolExecutor
+
+            pool = ThreadPoolExecutor(THREADS, thread_name_prefix="nbhood-geometry")
+            _POOL = (pool, THREADS, os.getpid())
+    return list(pool.map(fn, tasks))
+
+
+def _spans(n, size=None, starts=None):
+    """[lo, hi) ranges of ≈ ``size`` rows (CHUNK by default, fewer so that every thread
+    gets work) cutting only at ``starts`` (sorted row numbers where a cut is allowed)."""
+    import numpy as np
+
+    if n == 0:
+        return []
+    size = max(MIN_SPLIT, min(size or CHUNK, -(-n // THREADS)))
+    cuts = np.arange(size, n, size)
+    if starts is not None:
+        starts = np.asarray(starts)
+        at = np.searchsorted(starts, cuts)
+        cuts = np.unique(starts[at[at < len(starts)]])
+        cuts = cuts[(cuts > 0) & (cuts < n)]
+    bounds = np.concatenate([[0], cuts, [n]]).astype(int)
+    return list(zip(bounds[:-1], bounds[1:], strict=True))
+
+
+def _map(fn, n, *arrays):
+    """``fn`` over row ranges of ``arrays`` (each of length n) on the threads, concatenated."""
+    import numpy as np
+
+    if n == 0:
+        return fn(*(a[:0] for a in arrays))
+    return np.concatenate(_threaded(lambda span: fn(*(a[span[0]:span[1]] for a in arrays)),
+                                    _spans(n)))
+
+
+def _mix(x):
+    """splitmix64 finaliser on uint64 arrays (a hash for grouping equal edges)."""
+    import numpy as np
+
+    z = x + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def _pair_key(a, b, n):
+    import numpy as np
+
+    return np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b)
+
+
+def _in_sorted(keys, sorted_keys):
+    import numpy as np
+
+    if len(sorted_keys) == 0:
+        return np.zeros(len(keys), bool)
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return sorted_keys[at] == keys
+
+
+def _canonical(geoms):
+    """For each geometry, the position of the first entry holding the same object: a
+    prepared geometry must not be used by two threads at once, so its pairs stay together."""
+    import numpy as np
+
+    ids = np.fromiter((id(g) for g in geoms), dtype=np.int64, count=len(geoms))
+    _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+    return first[inverse]
+
+
+def _valid(geoms):
+    """Valid (Multi)Polygons: the shortcuts below are proven for those only."""
+    import numpy as np
+    import shapely
+
+    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
+    return _map(shapely.is_valid, len(geoms), geoms) & polygonal
+
+
+# --- the targets as a layer: which overlap, where they tile ------------------------------
+
+def _unmatched(geoms, valid):
+    """Where the layer is not a clean coverage: the edges of its valid (Multi)Polygons (rings
+    oriented with the interior on the left) that are not met exactly once, reversed, by an
+    edge of another polygon — bit-identical end points, as a topologically built coverage
+    shares its edges — one MultiLineString per ring, plus every invalid target whole.
+
+    Where only matched edges are crossed, crossing one trades a polygon for the polygon on
+    its other side, so the number of targets holding a point stays the same: in a connected
+    region meeting none of these, one point held by exactly one target means every point is
+    (up to the edges themselves). Overlaps, gaps, T-junctions and duplicates all leave
+    unmatched edges, so they cannot hide there."""
+    import numpy as np
+    import shapely
+
+    blockers = [geoms[~valid]]
+    poly = np.flatnonzero(valid)
+    if len(poly):
+        parts = shapely.get_parts(geoms[poly])
+        rings, owner = shapely.get_rings(parts, return_index=True)
+        exterior = np.ones(len(rings), bool)
+        exterior[1:] = owner[1:] != owner[:-1]
+        xy, r = shapely.get_coordinates(rings, return_index=True)
+        x, y = xy[:, 0] + 0.0, xy[:, 1] + 0.0  # + 0.0: −0.0 hashes as 0.0
+        k = np.flatnonzero(r[:-1] == r[1:])  # edge k: vertex k → vertex k + 1
+        r = r[k]
+        x0, y0, x1, y1 = x[k], y[k], x[k + 1], y[k + 1]
+        twice_area = np.bincount(r, weights=x0 * y1 - x1 * y0, minlength=len(rings))
+        flip = (twice_area < 0) == exterior  # shells run CCW, holes CW: interior on the left
+        up = (x0 < x1) | ((x0 == x1) & (y0 < y1))
+        real = (x0 != x1) | (y0 != y1)  # a repeated vertex is no edge
+        forward = (up != flip[r])[real]  # oriented edge runs from the lower end point
+        lx, ly = np.where(up, x0, x1)[real], np.where(up, y0, y1)[real]
+        hx, hy = np.where(up, x1, x0)[real], np.where(up, y1, y0)[real]
+        r, k = r[real], k[real]
+        # group equal edges by a hash of their end points, then check the coordinates:
+        # a collision only makes edges look unmatched (conservative)
+        h = lx.view(np.uint64)
+        for c in (ly, hx, hy):
+            h = _mix(h) ^ c.view(np.uint64)
+        order = np.argsort(h)
+        sh = h[order]
+        new = np.ones(len(order), bool)
+        new[1:] = sh[1:] != sh[:-1]
+        group = np.cumsum(new) - 1
+        head = order[np.flatnonzero(new)[group]]
+        same = ((lx[order] == lx[head]) & (ly[order] == ly[head]) & (hx[order] == hx[head])
+                & (hy[order] == hy[head]))
+        size = np.bincount(group)
+        ahead = np.bincount(group, weights=forward[order])
+        differ = np.bincount(group, weights=~same)
+        ok = (size == 2) & (ahead == 1) & (differ == 0)  # two copies, opposite directions
+        bad = np.empty(len(order), bool)
+        bad[order] = ~ok[group]
+        if len(bad) > UNMATCHED_SIZE and bad.mean() > UNMATCHED_LIMIT:
+            return None  # a large layer that is no coverage: proofs would not pay
+        if bad.any():
+            bad = np.flatnonzero(bad)
+            bad = bad[np.argsort(r[bad], kind="stable")]
+            lines = shapely.linestrings(np.stack([xy[k[bad]], xy[k[bad] + 1]], axis=1))
+            ring = np.unique(r[bad], return_inverse=True)[1]
+            blockers.append(shapely.multilinestrings(lines, indices=ring))
+    return np.concatenate(blockers)
+
+
+@dataclass
+class _Layer:
+    """What the shortcuts need to know about the targets, computed once per estimate."""
+
+    geoms: object
+    valid: object  # valid (Multi)Polygon
+    alone: object  # overlaps no other target
+    overlaps: object  # sorted ``_pair_key`` keys of the pairs whose interiors intersect
+    tree: object  # STRtree of the targets
+    unmatched: object  # STRtree of where the targets are no clean coverage, None: nowhere is
+
+
+def _layer(tgt):
+    """Which targets overlap which. A one-part target that meets no unmatched edge, and whose
+    interior point no other target touches, overlaps nothing (``_unmatched``); the other
+    intersecting pairs are decided by relate 'T********' (a pair with an invalid member
+    counts as overlapping: it is not trusted, and overlapping only means the general path)."""
+    import numpy as np
+    import shapely
+
+    n = len(tgt)
+    valid = _valid(tgt)
+    tree = shapely.STRtree(tgt)
+    blockers = _unmatched(tgt, valid)
+    unmatched = None if blockers is None else shapely.STRtree(blockers)
+    c = np.flatnonzero(valid & (shapely.get_num_geometries(tgt) == 1))  # connected
+    if unmatched is None:
+        c = c[:0]
+    c = np.setdiff1d(c, c[unmatched.query(tgt[c], predicate="intersects")[0]]) if len(c) else c
+    touched = np.bincount(tree.query(shapely.point_on_surface(tgt[c]),
+                                     predicate="intersects")[0], minlength=len(c))
+    sure = np.zeros(n, bool)
+    sure[c[touched == 1]] = True
+    a, b = tree.query(tgt)
+    keep = (a < b) & ~sure[a] & ~sure[b]
+    a, b = a[keep], b[keep]
+
+    def overlap(x, y, ok):
+        out = shapely.intersects(x, y)
+        both = out & ok
+        out[both] = shapely.relate_pattern(x[both], y[both], "T********")
+        return out
+
+    ok = valid[a] & valid[b]
+    if shapely.is_prepared(tgt).any():  # a caller's prepared geometry: one thread only
+        over = overlap(tgt[a], tgt[b], ok)
+    else:
+        over = _map(overlap, len(a), tgt[a], tgt[b], ok)
+    alone = valid.copy()
+    alone[a[over]] = alone[b[over]] = False
+    return _Layer(tgt, valid, alone, np.sort(_pair_key(a[over], b[over], n)), tree,
+                  unmatched)
+
+
+# --- pair areas ---------------------------------------------------------------------------
+
+def _area_pairs(src, tgt, layer=None, src_area=None):
+    """(source, target, area) of every pair of positive intersection area, sorted by source
+    then target; ``area`` is that of ``intersection(src[i], tgt[j])``. Candidates come from
+    the STRtree's bounding boxes; ``_areas`` does the rest."""
+    import numpy as np
+
+    if len(src) == 0 or len(tgt) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    if layer is None:
+        layer = _layer(tgt)
+    i, j = layer.tree.query(src)  # bounding boxes only: i source, j target
+    area = _areas(src, tgt, i, j, layer, src_area)
+    keep = area > 0
+    i, j, area = i[keep], j[keep], area[keep]
+    order = np.lexsort((j, i))
+    return i[order].astype(np.int64), j[order].astype(np.int64), area[order]
+
+
+def _areas(src, tgt, i, j, layer, src_area=None, derive=True):
+    """area(intersection(src[i], tgt[j])) for distinct pairs (i, j), exactly, with as few
+    intersections as possible:
+
+    1. ``intersects``, with each target prepared (threads own whole targets: a prepared
+       geometry is not thread-safe); pairs that do not intersect get 0.
+    2. A small area the target covers (contains properly, or covers when the small area's
+       bounding box and interior point are inside it) takes its own area: no intersection.
+    3. The other pairs of such a small area s, covered by t: a target u whose interior misses
+       t's gets area(s ∩ u) ≤ area(t ∩ u) = 0, so the pair gets 0 unseen.
+    4. A small area that meets no unmatched edge of the targets, and whose interior point
+       lies in exactly one target d, is tiled by its targets (``_unmatched``): its pieces add
+       up to its area, so area(s ∩ d) is its area less the other pieces.
+    5. Everything else is intersected, in chunks on THREADS threads.
+
+    Steps 2–4 are only taken with valid targets (``layer.valid``; None: all are); small
+    areas are taken to be valid, as the reader makes them.
+    """
+    import numpy as np
+    import shapely
+
+    area = np.zeros(len(i))
+    if len(i) == 0:
+        return area
+    if src_area is None:
+        src_area = shapely.area(src)
+    hit, whole = _classify(src, tgt, i, j)
+    if layer.valid is not None:
+        whole &= layer.valid[j]
+
+    # 3. pairs of covered small areas with targets that cannot overlap the cover
+    n = len(tgt)
+    cover = np.full(len(src), -1, np.int64)
+    cover[i[whole]] = j[whole]
+    todo = hit & ~whole
+    r = np.flatnonzero(todo & (cover[i] >= 0))
+    todo[r[~_in_sorted(_pair_key(cover[i[r]], j[r], n), layer.overlaps)]] = False
+    area[whole] = src_area[i[whole]]
+
+    # 4. small areas tiled by their targets: one piece by subtraction
+    derived = np.zeros(len(i), bool)
+    if derive:
+        derived = _derivable(src, i, j, todo, cover, layer)
+    cut = np.flatnonzero(todo & ~derived)
+    cut = cut[np.argsort(i[cut], kind="stable")]  # by small area: neighbours in a chunk
+    area[cut] = _map(lambda a, b: shapely.area(shapely.intersection(a, b)), len(cut),
+                     src[i[cut]], tgt[j[cut]])
+    d = np.flatnonzero(derived)
+    if len(d):
+        rest = np.bincount(i[cut], weights=area[cut], minlength=len(src))
+        area[d] = src_area[i[d]] - rest[i[d]]
+        small = d[~(area[d] >= DERIVE_FLOOR * src_area[i[d]])]  # (also catches NaN)
+        area[small] = shapely.area(shapely.intersection(src[i[small]], tgt[j[small]]))
+    return area
+
+
+def _classify(src, tgt, i, j):
+    """(intersects, covers) for each pair, by the cheapest exact tests (steps 1 and 2)."""
+    import numpy as np
+    import shapely
+
+    canon = _canonical(tgt)
+    order = np.lexsort((i, canon[j]))  # pairs of one target object stay together
+    oi, oj = i[order], j[order]
+    sb, tb = shapely.bounds(src), shapely.bounds(tgt)
+    fresh = np.unique(canon[oj])
+    fresh = fresh[~shapely.is_prepared(tgt[fresh])]
+    shapely.prepare(tgt[fresh])
+    try:
+        def classify(span):
+            lo, hi = span
+            ii, jj = oi[lo:hi], oj[lo:hi]
+            hit = shapely.intersects(tgt[jj], src[ii])
+            whole = np.zeros(hi - lo, bool)
+            h = np.flatnonzero(hit)
+            whole[h] = shapely.contains_properly(tgt[jj[h]], src[ii[h]])
+            # t covers s only if s's bounding box is inside t's and its interior point in t
+            b, c = sb[ii], tb[jj]
+            maybe = np.flatnonzero(hit & ~whole & (b[:, 0] >= c[:, 0]) & (b[:, 1] >= c[:, 1])
+                                   & (b[:, 2] <= c[:, 2]) & (b[:, 3] <= c[:, 3]))
+            if len(maybe):
+                inner = shapely.contains_properly(tgt[jj[maybe]],
+                                                  shapely.point_on_surface(src[ii[maybe]]))
+                m = maybe[inner]
+                m = m[_vertices_covered(tgt[jj[m]], src[ii[m]])]
+                # s covered by t, as a relate pattern: not t's prepared covers, which falls
+                # back to a slower full relate when the two share edges, nor a prepared s
+                # (a caller's prepared geometry must not be used by two threads at once)
+                whole[m] = shapely.relate_pattern(src[ii[m]], tgt[jj[m]], "**F**F***")
+            return hit, whole
+
+        spans = _spans(len(oi), starts=np.flatnonzero(np.diff(canon[oj])) + 1)
+        parts = _threaded(classify, spans)
+    finally:
+        shapely.destroy_prepared(tgt[fresh])
+    hit = np.empty(len(i), bool)
+    whole = np.empty(len(i), bool)
+    hit[order] = np.concatenate([p[0] for p in parts])
+    whole[order] = np.concatenate([p[1] for p in parts])
+    return hit, whole
+
+
+def _vertices_covered(t, s, sample=8):
+    """For each pair: are ``sample`` of s's vertices, spread along it, in prepared t? A
+    necessary condition for t to cover s, at the price of a point-in-polygon test each."""
+    import numpy as np
+    import shapely
+
+    xy, at = shapely.get_coordinates(s, return_index=True)
+    if len(xy) == 0:
+        return np.ones(len(s), bool)
+    start = np.searchsorted(at, np.arange(len(s)))
+    size = np.bincount(at, minlength=len(s))
+    k = np.arange(sample)
+    pick = (start[:, None] + (k[None, :] * size[:, None]) // sample).ravel()
+    pair = np.repeat(np.arange(len(s)), sample)
+    keep = size[pair] > 0
+    inside = shapely.covers(t[pair[keep]], shapely.points(xy[pick[keep]]))
+    return np.bincount(pair[keep], weights=~inside, minlength=len(s)) == 0
+
+
+def _derivable(src, i, j, todo, cover, layer):
+    """The pairs (step 4) whose area is the small area's less its other pieces: for a valid
+    one-part small area with two or more pieces and no cover that meets no unmatched edge of
+    the targets, and whose interior point exactly one target touches — that target's."""
+    import numpy as np
+    import shapely
+
+    out = np.zeros(len(i), bool)
+    if layer.unmatched is None:
+        return out
+    pieces = np.bincount(i[todo], minlength=len(src))
+    cand = np.flatnonzero((pieces >= 2) & (cover < 0))
+    cand = cand[np.isin(shapely.get_type_id(src[cand]), (3, 6))
+                & (shapely.get_num_geometries(src[cand]) == 1)]  # connected
+    if len(cand) == 0:
+        return out
+    cand = np.setdiff1d(cand, cand[layer.unmatched.query(src[cand], predicate="intersects")[0]])
+    cand = cand[_map(shapely.is_valid, len(cand), src[cand])]
+    p, t = layer.tree.query(shapely.point_on_surface(src[cand]), predicate="intersects")
+    once = np.bincount(p, minlength=len(cand)) == 1
+    d = np.full(len(src), -1, np.int64)
+    d[cand[p[once[p]]]] = t[once[p]]
+    out[todo] = d[i[todo]] == j[todo]
+    return out
+
+
 def area_table(sources, targets):
     """Every intersecting (small area, target) pair with its intersection area in m².
 
@@ -28,37 +431,117 @@ def area_table(sources, targets):
     """
     import numpy as np
     import pandas as pd
-    import shapely
 
-    src = sources.geometry.values
-    tgt = targets.geometry.values
-    tree = shapely.STRtree(tgt)
-    i, j = tree.query(src, predicate="intersects")
-    area = shapely.area(shapely.intersection(src[i], tgt[j]))
-    keep = area > 0
-    return pd.DataFrame({"source": i[keep], "target": j[keep], "area": area[keep]}).astype(
+    i, j, area = _area_pairs(_geoms(sources), _geoms(targets))
+    return pd.DataFrame({"source": i, "target": j, "area": area}).astype(
         {"source": np.int64, "target": np.int64, "area": float})
 
+
+# --- faces ------------------------------------------------------------------------------
 
 def faces(targets):
     """The targets' land cut into faces, each with how many targets claim it.
 
     Faces are built from the noded boundaries, independently of the per-target pieces, so
-    totals from faces check the per-target sums rather than restate them.
+    totals from faces check the per-target sums rather than restate them. A target whose
+    interior meets no other target's is its own face (one per part, claimed once); only the
+    targets that overlap are noded and polygonized, whole connected groups per thread.
     """
     import geopandas as gpd
+
+    land = _faces(_layer(_geoms(targets)))
+    return gpd.GeoDataFrame({"claims": land.claims}, geometry=land.geoms, crs=targets.crs)
+
+
+@dataclass
+class _Land:
+    geoms: object  # faces, numpy array of polygons
+    claims: object  # targets claiming each face
+    first_face: object  # per target: one face it alone claims (−1: none)
+    grouped: object  # per face: polygonized with overlapping targets (not a target's part)
+    claim_face: object  # (claim_face, claim_target): each claim on a polygonized face
+    claim_target: object
+
+
+def _components(n, a, b):
+    """Connected component label (smallest member) of each of n nodes, edges a–b."""
+    import numpy as np
+
+    label = np.arange(n)
+    while len(a):
+        low = np.minimum(label[a], label[b])
+        new = label.copy()
+        np.minimum.at(new, a, low)
+        np.minimum.at(new, b, low)
+        new = new[new]  # pointer jumping
+        if np.array_equal(new, label):
+            break
+        label = new
+    return label
+
+
+def _faces(layer):
+    """Faces of the layer's targets: targets overlapping no other are their own parts;
+    connected groups of overlapping targets (and invalid ones) are noded and polygonized."""
     import numpy as np
     import shapely
 
-    geoms = targets.geometry.values
-    noded = shapely.union_all(shapely.boundary(geoms))
-    polys = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
-    reps = shapely.point_on_surface(polys)
-    _, j = shapely.STRtree(geoms).query(reps, predicate="within")
-    claims = np.bincount(_, minlength=len(polys)) if len(polys) else np.zeros(0, int)
-    keep = claims > 0
-    return gpd.GeoDataFrame({"claims": claims[keep]}, geometry=polys[keep], crs=targets.crs)
+    geoms = layer.geoms
+    n = len(geoms)
+    a, b = layer.overlaps // max(n, 1), layer.overlaps % max(n, 1)
+    grouped = ~layer.alone
 
+    first_face = np.full(n, -1, np.int64)
+    single = np.flatnonzero(layer.alone & ~shapely.is_empty(geoms))
+    parts, owner = shapely.get_parts(geoms[single], return_index=True)
+    keep = shapely.area(parts) > 0
+    parts, owner = parts[keep], single[owner[keep]]
+    first_face[owner[::-1]] = np.arange(len(parts))[::-1]
+    polys, claims = [parts], [np.ones(len(parts), np.int64)]
+
+    members = np.flatnonzero(grouped)
+    if len(members):
+        groups, label = np.unique(_components(n, a, b)[members], return_inverse=True)
+        # whole groups to each thread, balanced by vertex count
+        weight = np.bincount(label, weights=shapely.get_num_coordinates(geoms[members]))
+        batch = np.zeros(len(groups), np.int64)
+        load = np.zeros(THREADS)
+        for g in np.argsort(-weight, kind="stable"):
+            batch[g] = np.argmin(load)
+            load[batch[g]] += weight[g]
+        batch = batch[label]
+
+        def polygonize(k):
+            mine = members[batch == k]
+            together = geoms[mine]
+            noded = shapely.union_all(shapely.boundary(together))
+            cut = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+            f, t = shapely.STRtree(together).query(shapely.point_on_surface(cut),
+                                                   predicate="within")
+            return cut, np.bincount(f, minlength=len(cut)), f, mine[t]
+
+        claim_face, claim_target = [], []
+        for cut, count, f, t in _threaded(polygonize, list(np.unique(batch))):
+            start = sum(len(p) for p in polys)
+            kept = np.flatnonzero(count > 0)
+            renumber = np.full(len(cut), -1)
+            renumber[kept] = start + np.arange(len(kept))
+            sole = count[f] == 1
+            first_face[t[sole]] = renumber[f[sole]]
+            claim_face.append(renumber[f])
+            claim_target.append(t)
+            polys.append(cut[kept])
+            claims.append(count[kept])
+    else:
+        claim_face = claim_target = [np.zeros(0, np.int64)]
+    geoms_out = np.concatenate(polys)
+    grouped_face = np.zeros(len(geoms_out), bool)
+    grouped_face[len(parts):] = True
+    return _Land(geoms_out, np.concatenate(claims).astype(np.int64), first_face, grouped_face,
+                 np.concatenate(claim_face), np.concatenate(claim_target))
+
+
+# --- shares -----------------------------------------------------------------------------
 
 def shares(method, sources, zones, points=None, weights=None):
     """(small area, zone, share) rows: the fraction of each small area's count in each zone.
@@ -70,14 +553,25 @@ def shares(method, sources, zones, points=None, weights=None):
     with no weight fall back to areal shares.
     """
     if method == "areal":
-        table = area_table(sources, zones)
-        return table.assign(share=table["area"] / sources.geometry.area.to_numpy()[
-            table["source"]])[["source", "target", "share"]]
+        return _areal_shares(sources, zones)
     if method == "centroid":
         return _point_shares(sources, zones, points)
     if method == "dasymetric":
         return _weight_shares(sources, zones, points, weights)
     raise ValueError(f"unknown method {method!r}")
+
+
+def _areal_shares(sources, zones, only=None, layer=None):
+    """Areal shares; ``only``: positions of the small areas to compute (others get none)."""
+    import numpy as np
+    import pandas as pd
+
+    src = _geoms(sources)
+    src_area = sources.geometry.area.to_numpy()
+    pick = np.arange(len(src)) if only is None else np.asarray(only, dtype=np.int64)
+    i, j, area = _area_pairs(src[pick], _geoms(zones), layer, src_area[pick])
+    i = pick[i]
+    return pd.DataFrame({"source": i, "target": j, "share": area / src_area[i]})
 
 
 def _point_shares(sources, zones, points):
@@ -121,6 +615,7 @@ def weight_in_sources(sources, points, weights):
 
 
 def _weight_shares(sources, zones, points, weights):
+    import numpy as np
     import pandas as pd
     import shapely
 
@@ -133,10 +628,12 @@ def _weight_shares(sources, zones, points, weights):
     pieces = pieces.groupby(["source", "target"], as_index=False)["weight"].sum()
     pieces = pieces[total[pieces["source"]] > 0]
     pieces["share"] = pieces["weight"] / total[pieces["source"]]
-    areal = shares("areal", sources, zones)
-    areal = areal[total[areal["source"]] <= 0]
+    # areal fallback: only for the small areas holding no weight
+    areal = _areal_shares(sources, zones, only=np.flatnonzero(total <= 0))
     return pd.concat([pieces[["source", "target", "share"]], areal], ignore_index=True)
 
+
+# --- estimate ---------------------------------------------------------------------------
 
 def estimate(sources, counts, targets, method: str = "areal", points=None,
              weights=None) -> Estimate:
@@ -145,6 +642,7 @@ def estimate(sources, counts, targets, method: str = "areal", points=None,
     ``points``: population-weighted centroids for ``centroid``, or weight points for
     ``dasymetric`` with ``weights`` (default 1 each). All frames share a projected CRS.
     """
+    import geopandas as gpd
     import numpy as np
 
     if method not in METHODS:
@@ -154,55 +652,134 @@ def estimate(sources, counts, targets, method: str = "areal", points=None,
     if method == "dasymetric":
         weights = np.ones(len(points)) if weights is None else np.asarray(weights, float)
         fallback = weight_in_sources(sources, points, weights)[0] <= 0
-    by_target = shares(method, sources, targets, points, weights)
-    split = _split_pairs(sources, targets)
-    land = faces(targets)
-    by_face = shares(method, sources, land, points, weights)
+    layer = _layer(_geoms(targets))
+    land = _faces(layer)
+    if method == "areal":
+        # one areal table: the shares, the pairs the targets' edges cut, and the faces
+        src = _geoms(sources)
+        src_area = sources.geometry.area.to_numpy()
+        i, j, area = _area_pairs(src, layer.geoms, layer, src_area)
+        by_target = (i, j, area / src_area[i])
+        split = by_target[2] < 1 - SPLIT_TOLERANCE
+        by_face = _areal_face_shares(src, src_area, by_target, land, layer)
+    else:
+        table = shares(method, sources, targets, points, weights)
+        by_target = tuple(table[c].to_numpy() for c in ("source", "target", "share"))
+        split = _split_pairs(sources, layer, table)
+        zones = gpd.GeoDataFrame({"claims": land.claims}, geometry=land.geoms,
+                                 crs=targets.crs)
+        table = shares(method, sources, zones, points, weights)
+        by_face = tuple(table[c].to_numpy() for c in ("source", "target", "share"))
     return Estimate(_per_target(by_target, split, counts, targets, method),
-                    _totals(by_target, by_face, land, counts, fallback))
+                    _totals(by_target, by_face, land.claims, counts, fallback))
 
 
-def _split_pairs(sources, targets):
-    """(small area, target) pairs where the target's edge cuts the small area."""
-    import pandas as pd
+def _split_pairs(sources, layer, pairs):
+    """For each (small area, target) row of ``pairs``: does the target's edge cut the small
+    area (areal share positive and below 1 − SPLIT_TOLERANCE)? Only these pairs' areas are
+    computed, not the whole areal table."""
+    import numpy as np
 
-    areal = shares("areal", sources, targets)
-    cut = areal[areal["share"] < 1 - SPLIT_TOLERANCE]
-    return pd.MultiIndex.from_frame(cut[["source", "target"]])
+    i = pairs["source"].to_numpy(np.int64)
+    j = pairs["target"].to_numpy(np.int64)
+    src_area = sources.geometry.area.to_numpy()
+    if len(i) == 0:
+        return np.zeros(0, bool)
+    n = np.int64(len(layer.geoms))
+    key, at = np.unique(i * n + j, return_inverse=True)
+    # not derived by subtraction: that needs all of a small area's pieces
+    area = _areas(_geoms(sources), layer.geoms, key // n, key % n, layer, src_area,
+                  derive=False)[at]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (area > 0) & (area / src_area[i] < 1 - SPLIT_TOLERANCE)
+
+
+def _areal_face_shares(src, src_area, by_target, land, layer):
+    """(small area, face, share) for the conservation check, reusing the target pieces
+    wherever a face holds a whole target piece:
+
+    * a target overlapping no other is its own face(s), claimed once: its pieces are the
+      same intersections (for a multi-part target they all go to one of its faces, which
+      the totals cannot tell apart: every part is claimed once);
+    * a piece of a small area in a target that overlaps none of the small area's other
+      targets lies in faces that target alone claims (land claimed twice would be a piece
+      of the small area in two overlapping targets), so it goes to one of them;
+    * the pieces in targets that overlap each other are where the check has something to
+      check: those small areas are intersected with every face those targets claim.
+    """
+    import numpy as np
+
+    i, j, share = by_target
+    n = len(layer.geoms)
+    order = np.lexsort((j, i))
+    i, j, share = i[order], j[order], share[order]
+    # pieces in a target overlapping another target of the same small area
+    tangled = np.zeros(len(i), bool)
+    if len(layer.overlaps):
+        d = 1
+        while d < len(i):
+            same = np.flatnonzero(i[d:] == i[:-d])
+            if not len(same):
+                break
+            hit = same[_in_sorted(_pair_key(j[same], j[same + d], n), layer.overlaps)]
+            tangled[hit] = tangled[hit + d] = True
+            d += 1
+    face = land.first_face[j]
+    tangled |= face < 0  # (a target with no face of its own: cannot happen; be safe)
+    rows = [(i[~tangled], face[~tangled], share[~tangled])]
+    if tangled.any():
+        # every face a tangled target claims, for its small area
+        by_target_claims = np.argsort(land.claim_target, kind="stable")
+        ct, cf = land.claim_target[by_target_claims], land.claim_face[by_target_claims]
+        lo, hi = np.searchsorted(ct, j[tangled]), np.searchsorted(ct, j[tangled], "right")
+        many = hi - lo
+        fi = np.repeat(i[tangled], many)
+        fj = cf[np.repeat(lo - np.cumsum(many) + many, many) + np.arange(many.sum())]
+        key = np.unique(fi * np.int64(len(land.claims)) + fj)
+        fi, fj = key // len(land.claims), key % len(land.claims)
+        faces_only = _Layer(land.geoms, None, None, np.zeros(0, np.int64), None, None)
+        area = _areas(src, land.geoms, fi, fj, faces_only, src_area, derive=False)
+        rows.append((fi, fj, area / src_area[fi]))
+    return tuple(np.concatenate(c) for c in zip(*rows, strict=True))
 
 
 def _per_target(by_target, split, counts, targets, method):
     import numpy as np
     import pandas as pd
 
-    people = counts[by_target["source"]] * by_target["share"].to_numpy()
-    is_split = pd.MultiIndex.from_frame(by_target[["source", "target"]]).isin(split)
+    src, tgt, share = (np.asarray(c) for c in by_target)
+    src, tgt = src.astype(np.int64), tgt.astype(np.int64)
+    people = counts[src] * share
     n = len(targets)
-    population = np.bincount(by_target["target"], weights=people, minlength=n)
-    from_split = np.bincount(by_target["target"], weights=people * is_split, minlength=n)
-    contributing = by_target[people > 0].groupby("target")["source"].nunique()
+    population = np.bincount(tgt, weights=people, minlength=n)
+    from_split = np.bincount(tgt, weights=people * split, minlength=n)
+    # distinct small areas giving people to each target
+    m = np.int64(max(len(counts), 1))
+    giving = np.unique(tgt[people > 0] * m + src[people > 0])
+    contributing = np.bincount(giving // m, minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):
         split_share = np.where(population > 0, from_split / population, 0.0)
     return pd.DataFrame({
         "population": population,
         "population_rounded": np.round(population).astype(np.int64),
-        "n_sources": contributing.reindex(range(n), fill_value=0).to_numpy(np.int64),
+        "n_sources": contributing.astype(np.int64),
         "split_source_share": split_share,
         "method": method,
     }, index=targets.index)
 
 
-def _totals(by_target, by_face, land, counts, fallback) -> dict:
+def _totals(by_target, by_face, claims, counts, fallback) -> dict:
     """Allocated (per-target sums) − counted twice + unallocated (both from faces) must give
     the source total: a check that pieces and faces agree, run on every estimate."""
     import numpy as np
 
     source_total = float(counts.sum())
-    allocated = float((counts[by_target["source"]] * by_target["share"]).sum())
-    face_people = np.bincount(by_face["target"],
-                              weights=counts[by_face["source"]] * by_face["share"],
-                              minlength=len(land))
-    claims = land["claims"].to_numpy()
+    src, _, share = by_target
+    allocated = float((counts[np.asarray(src, np.int64)] * share).sum())
+    fsrc, face, fshare = by_face
+    face_people = np.bincount(np.asarray(face, np.int64),
+                              weights=counts[np.asarray(fsrc, np.int64)] * fshare,
+                              minlength=len(claims))
     inside = float(face_people.sum())
     counted_twice = float((face_people * (claims - 1)).sum())
     unallocated = source_total - inside
