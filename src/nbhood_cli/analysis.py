@@ -38,6 +38,8 @@ def analyse(community: Areas, layers: list[Areas], people, th) -> Results:
     est = estimate(people.sources, people.counts, community.frame, people.method,
                    points=people.points, weights=people.weights)
     c_pop = est.areas["population"].to_numpy()
+    if people.method == "areal":
+        people.remember(community.frame, est.table)
     land = faces(community.frame)
     overlaps = land[land["claims"] >= 2].reset_index(drop=True)
     walks, tensions, holes = [], [], []

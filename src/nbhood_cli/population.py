@@ -35,6 +35,7 @@ class Estimate:
 
     areas: object  # pandas.DataFrame, one row per target in target order
     totals: dict
+    table: object = None  # areal: the (source, target, area) table, for callers to reuse
 
 
 # --- geometry work: threads ------------------------------------------------------------
@@ -670,8 +671,14 @@ def estimate(sources, counts, targets, method: str = "areal", points=None,
                                  crs=targets.crs)
         table = shares(method, sources, zones, points, weights)
         by_face = tuple(table[c].to_numpy() for c in ("source", "target", "share"))
+    table = None
+    if method == "areal":
+        import pandas as pd
+
+        table = pd.DataFrame({"source": i, "target": j, "area": area}).astype(
+            {"source": np.int64, "target": np.int64, "area": float})
     return Estimate(_per_target(by_target, split, counts, targets, method),
-                    _totals(by_target, by_face, land.claims, counts, fallback))
+                    _totals(by_target, by_face, land.claims, counts, fallback), table)
 
 
 def _split_pairs(sources, layer, pairs):

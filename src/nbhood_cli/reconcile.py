@@ -21,6 +21,11 @@ class People:
     weights: object = None
     _tables: dict = field(default_factory=dict, repr=False)
 
+    def remember(self, zones, table) -> None:
+        """Keep an area table already computed elsewhere (by ``estimate``) for ``zones``."""
+        if table is not None:
+            self._tables[id(zones)] = (zones, table)
+
     def area_table(self, zones):
         """The small areas' area table against ``zones``, computed once per zones frame (the
         frame is kept, so its id cannot be reused by another while cached)."""
@@ -168,6 +173,19 @@ def _clean(share):
     return np.where(share < 1e-9, 0.0, np.where(share > 1 - 1e-9, 1.0, share))
 
 
+def _in_two(fn, items):
+    """``fn`` over the two halves of ``items`` in two threads: GEOS releases the GIL, so
+    unions and differences of large polygons use both cores."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
+    half = (len(items) + 1) // 2
+    with ThreadPoolExecutor(2) as pool:
+        parts = list(pool.map(fn, [items[:half], items[half:]]))
+    return [np.asarray(p, dtype=object).reshape(-1) for p in parts if len(p)]
+
+
 def gaps(units, unit_ids, walk, layer: str, people: People, unit_pop, overlaps):
     """Per statutory unit: the land and people no community area claims — who is left out.
 
@@ -186,10 +204,11 @@ def gaps(units, unit_ids, walk, layer: str, people: People, unit_pop, overlaps):
         order = walk["unit"].to_numpy()
         groups = np.split(walk.geometry.values[np.argsort(order, kind="stable")],
                           np.cumsum(np.bincount(order, minlength=n))[:-1])
-        claimed = np.array([shapely.union_all(g) if len(g) else shapely.Polygon()
-                            for g in groups], dtype=object)
-        left = np.array([_polygonal(g) for g in shapely.difference(left, claimed)],
-                        dtype=object)
+        claimed = np.concatenate(_in_two(
+            lambda part: [shapely.union_all(g) if len(g) else shapely.Polygon() for g in part],
+            groups))
+        left = np.concatenate(_in_two(lambda part: [_polygonal(g) for g in shapely.difference(
+            part[:, 0], part[:, 1])], np.column_stack([left, claimed])))
     covered = np.bincount(walk["unit"].to_numpy(), weights=walk["population"].to_numpy(),
                           minlength=n) if len(walk) else np.zeros(n)
     if len(overlaps):
