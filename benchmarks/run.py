@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -250,7 +251,11 @@ def print_population(rows, notes=()):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="reading and Trafford only")
+    parser.add_argument("--stage", choices=["analyse", "assets"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.stage:
+        stage(args.stage)
+        return 0
     if not SHARED.exists():
         print(f"skipped: {SHARED} is absent (../shared/data must sit beside the checkout)")
         return 0
@@ -273,7 +278,53 @@ def main(argv=None) -> int:
                   "fresh process; equal to tobler within 1e-6 relative"] + extra
     notes.append(f"parallel capacity at the end: {parallel_capacity():.1f}x of 2")
     print_population(rows, notes)
+    if not args.quick:
+        bench_pipeline()
     return 0
+
+
+def bench_pipeline() -> None:
+    """The whole jobs at England scale, each in a fresh process: reconcile + tensions
+    (analyse against wards), assets (500,000) and nbhood map end to end."""
+    sys.path.insert(0, str(HERE))
+    import england_map
+
+    print("\nEngland scale, whole jobs (fresh processes):")
+    for name in ("analyse", "assets"):
+        result = subprocess.run([sys.executable, __file__, "--stage", name],
+                                capture_output=True, text=True, check=True)
+        print(result.stdout.rstrip())
+    seconds, peak, log = england_map.run(HERE.parent / "build" / "bench-out")
+    print("  nbhood map (4 layers, 500,000 assets):", f"{seconds:.1f} s, peak {peak:,.0f} MB")
+    print("    " + log.strip().replace("\n", "\n    "))
+
+
+def stage(name: str) -> None:
+    """One whole job in this (fresh) process; prints its time and peak memory."""
+    import resource
+
+    sys.path.insert(0, str(HERE))
+    from synthetic import england
+
+    small, wards, community = england(seed=0)
+    start = time.perf_counter()
+    if name == "analyse":
+        from nbhood_cli.analysis import Areas, analyse
+        from nbhood_cli.reconcile import People
+        from nbhood_cli.tensions import Thresholds
+
+        people = People(small, small["population"].to_numpy(float))
+        analyse(Areas(community, community["ca_id"].tolist()),
+                [Areas(wards, wards["ward_id"].tolist(), "ward")], people, Thresholds())
+        label = "reconcile + tensions (10,293 community areas × 6,996 wards)"
+    else:
+        import assets_bench
+
+        label = "assets (500,000 against 10,293 community areas)"
+        for part, seconds in assets_bench.run(small, community):
+            print(f"    {part:38} {seconds:6.1f} s")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  {label}: {time.perf_counter() - start:.1f} s, peak {peak:,.0f} MB")
 
 
 if __name__ == "__main__":
