@@ -29,6 +29,19 @@ COMMUNITY = frame(strip(50, 250), strip(300, 400), strip(240, 320))
 IDS, WARD_IDS = ["A", "B", "C"], ["W1", "W2"]
 
 
+@pytest.fixture(scope="module")
+def trafford():
+    """Trafford's LSOAs (mid-2024 counts), synthetic community areas and May 2023 wards."""
+    from nbhood_cli.io import load_table, read_layer
+
+    lsoa = read_layer(shared("trafford", "lsoa.geojson")).frame
+    pop = load_table(shared("trafford", "lsoa_population.csv")).frame
+    counts = lsoa["lsoa21cd"].map(pop.set_index("lsoa21cd")["population"]).to_numpy(float)
+    community = read_layer(shared("trafford", "community_areas.geojson")).frame
+    wards = read_layer(shared("trafford", "wards.geojson")).frame
+    return lambda method="areal": (People(lsoa, counts, method), community, wards)
+
+
 def overlaps_of(community):
     from nbhood_cli.population import faces
 
@@ -96,15 +109,8 @@ def test_centroid_pieces_add_up_to_each_community_area():
         people.of(COMMUNITY).tolist())
 
 
-def test_trafford_pieces_conserve_each_community_area():
-    from nbhood_cli.io import load_table, read_layer
-
-    lsoa = read_layer(shared("trafford", "lsoa.geojson")).frame
-    pop = load_table(shared("trafford", "lsoa_population.csv")).frame
-    counts = lsoa["lsoa21cd"].map(pop.set_index("lsoa21cd")["population"]).to_numpy(float)
-    people = People(lsoa, counts)
-    community = read_layer(shared("trafford", "community_areas.geojson")).frame
-    wards = read_layer(shared("trafford", "wards.geojson")).frame
+def test_trafford_pieces_conserve_each_community_area(trafford):
+    people, community, wards = trafford()
     c_pop, w_pop = people.of(community), people.of(wards)
     walk = crosswalk(community, community["id"], wards, wards["wd23cd"], "ward", people,
                      c_pop, w_pop)
@@ -139,17 +145,10 @@ def test_gaps_match_the_naive_difference_and_keep_untouched_units_whole():
 
 
 @pytest.mark.parametrize("method", ["areal", "centroid"])
-def test_gap_people_equal_people_in_the_gap_polygons_on_trafford(method):
+def test_gap_people_equal_people_in_the_gap_polygons_on_trafford(trafford, method):
     """Covered = pieces − overlaps counted again: checked against estimating the people in
     each gap polygon directly."""
-    from nbhood_cli.io import load_table, read_layer
-
-    lsoa = read_layer(shared("trafford", "lsoa.geojson")).frame
-    pop = load_table(shared("trafford", "lsoa_population.csv")).frame
-    counts = lsoa["lsoa21cd"].map(pop.set_index("lsoa21cd")["population"]).to_numpy(float)
-    people = People(lsoa, counts, method)
-    community = read_layer(shared("trafford", "community_areas.geojson")).frame
-    wards = read_layer(shared("trafford", "wards.geojson")).frame
+    people, community, wards = trafford(method)
     w_pop = people.of(wards)
     walk = crosswalk(community, community["id"], wards, wards["wd23cd"], "ward", people,
                      people.of(community), w_pop)
@@ -157,16 +156,10 @@ def test_gap_people_equal_people_in_the_gap_polygons_on_trafford(method):
     np.testing.assert_allclose(found["population"], people.of(found), rtol=1e-9, atol=1e-6)
 
 
-def test_piece_people_fast_path_equals_direct_intersection():
-    from nbhood_cli.io import load_table, read_layer
+def test_piece_people_fast_path_equals_direct_intersection(trafford):
     from nbhood_cli.reconcile import pieces
 
-    lsoa = read_layer(shared("trafford", "lsoa.geojson")).frame
-    pop = load_table(shared("trafford", "lsoa_population.csv")).frame
-    counts = lsoa["lsoa21cd"].map(pop.set_index("lsoa21cd")["population"]).to_numpy(float)
-    people = People(lsoa, counts)
-    community = read_layer(shared("trafford", "community_areas.geojson")).frame
-    wards = read_layer(shared("trafford", "wards.geojson")).frame
+    people, community, wards = trafford()
     found = pieces(community, wards)
     np.testing.assert_allclose(people.of_pieces(found, community, wards), people.of(found),
                                rtol=1e-9, atol=1e-9)

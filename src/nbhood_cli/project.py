@@ -57,14 +57,19 @@ class Project:
         return not any([self.community, self.statutory, self.population, self.assets])
 
 
-def load(path: Path) -> dict:
-    """Settings from a project file, paths made relative to the working folder."""
+def read_toml(path: Path, hint: str) -> dict:
+    """A TOML file's tables, or one line saying why not (``hint``: what to do if missing)."""
     if not path.exists():
-        raise NbhoodError(f"{path}: no such project file; create one with nbhood init")
+        raise NbhoodError(f"{path}: no such file; {hint}")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise NbhoodError(f"{path}: not valid TOML ({exc}); fix the file") from None
+
+
+def load(path: Path) -> dict:
+    """Settings from a project file, paths made relative to the working folder."""
+    data = read_toml(path, "create one with nbhood init")
     known = {"inputs": INPUT_KEYS + ("statutory",), "thresholds": THRESHOLD_KEYS,
              "output": OUTPUT_KEYS}
     settings = {}

@@ -7,7 +7,6 @@ format. Loading checks it; ``categorise`` is pure.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,13 +33,10 @@ def term(text) -> str:
 
 def load(path: Path | None = None) -> Taxonomy:
     """Read and check a taxonomy file: every category has a label and terms, no term twice."""
+    from nbhood_cli.project import read_toml
+
     path = Path(path) if path else DEFAULT
-    if not path.exists():
-        raise NbhoodError(f"{path}: no such taxonomy file; check the path")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise NbhoodError(f"{path}: not valid TOML ({exc}); fix the file") from None
+    data = read_toml(path, "check the --taxonomy path")
     index, labels = {}, {}
     for name, table in data.items():
         if not isinstance(table, dict) or not isinstance(table.get("match"), list):
