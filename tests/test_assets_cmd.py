@@ -148,3 +148,38 @@ def test_maps_carry_the_attribution_and_taxonomy_labels(run, tmp_path):
     # Categories under their taxonomy labels (HTML-escaped inside the page's JSON).
     assert "Health \\u0026amp; care" in html
     assert oct(out.stat().st_mode & 0o777) != "0o700"  # results readable by colleagues
+
+
+def test_geopackage_register_with_park_polygons_and_open_referral_csv(run, tmp_path):
+    """Polygons count in every area they touch; Open Referral UK location fields (name,
+    latitude, longitude) read as points."""
+    import shapely
+
+    wards = read_layer(shared("trafford", "wards.geojson")).frame
+    geoms = wards.geometry.values
+    k = next(k for k in range(1, len(geoms)) if geoms[0].intersection(geoms[k]).length > 500)
+    pair = sorted(wards["wd23cd"].iloc[[0, k]])
+    middle = geoms[0].intersection(geoms[k]).interpolate(0.5, normalized=True)
+    park = shapely.Point(middle.x, middle.y).buffer(150)  # straddles both wards
+    parks = gpd.GeoDataFrame({"id": ["P1"], "name": ["Boundary Park"], "category": ["park"]},
+                             geometry=[park], crs=27700)
+    register = tmp_path / "parks.gpkg"
+    parks.to_file(register, layer="parks")
+    out = tmp_path / "a"
+    result = run("assets", f"{register}:parks", "--areas", f"{shared('trafford', 'wards.geojson')}"
+                 ":wd23cd", "--no-maps", "--out", out, "--json")
+    assert result.exit_code == 0, result.stderr
+    table = pd.read_csv(out / "assets_by_area.csv").set_index("area_id")
+    touched = table.index[table["n_green_blue_space"] == 1].tolist()
+    assert sorted(touched) == pair
+    located = gpd.read_file(out / "assets.geojson")
+    assert located["area_ids"].iloc[0] == ";".join(sorted(touched))
+
+    oruk = tmp_path / "oruk.csv"
+    pd.DataFrame({"id": ["loc-1"], "name": ["Stretford Library"],
+                  "category": ["library"], "latitude": [53.4466],
+                  "longitude": [-2.3086]}).to_csv(oruk, index=False)
+    result = run("assets", oruk, "--areas", f"{shared('trafford', 'wards.geojson')}:wd23cd",
+                 "--no-maps", "--out", tmp_path / "b", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["by_category"]["community_space"] == 1
