@@ -138,42 +138,22 @@ def run(project: Project, out: Path, overwrite: bool, options, stage,
     return summary
 
 
-def _assets(project: Project, got: Inputs) -> dict:
-    """Categorise, de-duplicate and count the register against the community areas."""
-    from nbhood_cli import inputs as io_inputs
+def _assets(project: Project, got: Inputs):
+    """The register against the community areas, as ``nbhood assets`` would count it."""
+    from nbhood_cli import assetjob, inputs
     from nbhood_cli import taxonomy as tax
-    from nbhood_cli.assets import AssetThresholds, by_area, dedupe
-    from nbhood_cli.commands.assets import _ids, _resident_people, _surface, _with_areas
+    from nbhood_cli.assets import AssetThresholds
 
-    scheme = tax.load(project.taxonomy)
-    frame = got.assets.frame
-    ids = _ids(got.assets)
-    frame["asset_id"] = ids
-    frame["category"], frame["source_term"] = tax.categorise(frame, scheme)
-    kept, merges = dedupe(frame, project.dedupe_distance, ids)
-    mapped = kept[kept["category"].notna()].reset_index(drop=True)
-    unmapped = kept.loc[kept["category"].isna(), "source_term"].value_counts()
-    community = got.community
-    population = score = decile = residents = people = None
-    if got.people is not None:
-        people = got.people
-        population = people.of(community.frame)
-        residents = people.points if people.method == "centroid" and people.points is not None \
-            else _surface(people.sources)
-        if project.deprivation:
-            score, decile = io_inputs.deprivation(project.deprivation, got.small, project.join,
-                                                  None, None)
-    table = by_area(community.frame, mapped, scheme.categories, population,
-                    _resident_people(people, community.frame), residents, score, decile,
-                    AssetThresholds(project.deprived_share, project.fewest_share))
-    table.insert(0, "area_id", community.ids)
-    if community.names is not None:
-        table.insert(1, "name", community.names)
-    return {"table": table, "located": _with_areas(kept, community), "mapped": mapped,
-            "scheme": scheme, "merges": merges, "unmapped": unmapped}
+    score = decile = None
+    if got.people is not None and project.deprivation:
+        score, decile = inputs.deprivation(project.deprivation, got.small, project.join,
+                                           None, None)
+    return assetjob.run(got.assets, got.community, tax.load(project.taxonomy),
+                        project.dedupe_distance, got.people, score, decile,
+                        AssetThresholds(project.deprived_share, project.fewest_share))
 
 
-def community_layer(got: Inputs, products: dict, assets: dict | None):
+def community_layer(got: Inputs, products: dict, assets):
     """Community areas with everything known about each: population, size band, best fit
     and tension per layer, assets and deprivation."""
     frame = got.community.frame[[got.community.frame.geometry.name]].copy()
@@ -192,7 +172,7 @@ def community_layer(got: Inputs, products: dict, assets: dict | None):
         tension = frame.filter(regex="^tension_")
         frame["tension_max"] = tension.max(axis=1) if tension.shape[1] else None
     if assets is not None:
-        table = assets["table"]
+        table = assets.table
         for column in ("assets_total", "assets_per_1000", "categories_missing", "imd_score",
                        "double_disadvantage", "need_weighted_share"):
             if column in table:
@@ -232,7 +212,7 @@ def suppress(frame, below: int):
 
 
 def _write(out: Path, overwrite: bool, project: Project, got: Inputs, products: dict,
-           assets: dict | None, summary: dict) -> None:
+           assets, summary: dict) -> None:
     from nbhood_cli import report
     from nbhood_cli.io.write import atomic_folder, write_layer, write_table, write_text
     from nbhood_cli.render import json_text
@@ -263,7 +243,7 @@ def _write(out: Path, overwrite: bool, project: Project, got: Inputs, products: 
             if name in products:
                 layer(name, products[name])
         if assets is not None:
-            layer("assets", assets["located"])
+            layer("assets", assets.located)
         elif got.assets is not None:
             layer("assets", got.assets.frame)
         if got.practices is not None:
@@ -272,7 +252,7 @@ def _write(out: Path, overwrite: bool, project: Project, got: Inputs, products: 
             if name in products:
                 table(name, products[name])
         if assets is not None:
-            table("assets_by_area", assets["table"])
+            table("assets_by_area", assets.table)
         if community is not None:
             credits = "\n".join([*project.attribution, *_input_credits(got)])
             png = build / "map.png"
@@ -319,13 +299,13 @@ def _summary(project: Project, got: Inputs, results, assets, crs: str) -> dict:
         summary.update({k: v for k, v in results.summary.items() if k != "layers"})
         summary["layers"] = results.summary["layers"]
     if assets is not None:
-        table = assets["table"]
-        counts = assets["mapped"]["category"].value_counts()
+        table = assets.table
+        counts = assets.mapped["category"].value_counts()
         summary["assets"] = {
-            "mapped": int(len(assets["mapped"])),
-            "by_category": {c: int(counts.get(c, 0)) for c in assets["scheme"].categories},
-            "unmapped": int(assets["unmapped"].sum()),
-            "duplicates_merged": int(len(assets["merges"])),
+            "mapped": int(len(assets.mapped)),
+            "by_category": {c: int(counts.get(c, 0)) for c in assets.scheme.categories},
+            "unmapped": int(assets.unmapped.sum()),
+            "duplicates_merged": int(len(assets.merges)),
             "double_disadvantage": [str(v) for v in table["area_id"][
                 table["double_disadvantage"]]] if "double_disadvantage" in table else [],
         }

@@ -36,6 +36,24 @@ class People:
             self._tables[key] = (zones, area_table(self.sources, zones))
         return self._tables[key][1]
 
+    def residents(self):
+        """Where each small area's people are taken to live: its population-weighted centroid
+        (centroid method with --centroids), else a point on its surface."""
+        import shapely
+
+        if self.method == "centroid" and self.points is not None:
+            return self.points
+        return shapely.point_on_surface(self.sources.geometry.values)
+
+    def resident_people(self, zones):
+        """(small area, zone, people) rows: how many of each small area's people each zone
+        holds, by the method's shares."""
+        from nbhood_cli.population import shares
+
+        s = shares(self.method, self.sources, zones, self.points, self.weights)
+        source = s["source"].to_numpy()
+        return source, s["target"].to_numpy(), self.counts[source] * s["share"].to_numpy()
+
     def of_pieces(self, found, community, units):
         """People in crosswalk pieces; for areal, without intersecting every small area
         with every piece (see ``_piece_areas``)."""

@@ -24,7 +24,7 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 """
 
 
-def maps(community, assets: dict | None, png: Path, page: Path, title: str,
+def maps(community, assets, png: Path, page: Path, title: str,
          credits: str) -> None:
     """map.png and map.html: community areas shaded by their worst tension (or population),
     with the assets on top when there are any."""
@@ -34,8 +34,8 @@ def maps(community, assets: dict | None, png: Path, page: Path, title: str,
 
     value = "tension_max" if "tension_max" in community else "population"
     if assets is not None:
-        points = assets["mapped"].assign(
-            category=assets["mapped"]["category"].map(assets["scheme"].labels))
+        points = assets.mapped.assign(
+            category=assets.mapped["category"].map(assets.scheme.labels))
     else:
         points = gpd.GeoDataFrame({"category": [], "name": []}, geometry=[],
                                   crs=community.crs)
@@ -71,7 +71,7 @@ def _cell(column: str, value) -> str:
     return f"<td>{html.escape('' if value is None else str(value))}</td>"
 
 
-def page(summary: dict, community, products: dict, assets: dict | None, png: Path, project,
+def page(summary: dict, community, products: dict, assets, png: Path, project,
          credits: str) -> str:
     """The report: headline numbers, tense areas, gaps, contested land, size bands, asset
     gaps and double disadvantage, methods, thresholds, inputs and attributions."""
@@ -135,13 +135,13 @@ def _headline(summary: dict, community) -> str:
     return f'<div class="headline">{cells}</div>'
 
 
-def _asset_section(assets: dict, n: int) -> list[str]:
+def _asset_section(assets, n: int) -> list[str]:
     from nbhood_cli.mapjob import suppress
 
-    table = assets["table"]
+    table = assets.table
     parts = ["<h2>Assets</h2>",
-             f"<p>{len(assets['mapped']):,} assets; {int(assets['unmapped'].sum()):,} "
-             f"unmapped; {len(assets['merges']):,} duplicates merged.</p>"]
+             f"<p>{len(assets.mapped):,} assets; {int(assets.unmapped.sum()):,} "
+             f"unmapped; {len(assets.merges):,} duplicates merged.</p>"]
     fewest = table.sort_values("assets_per_1000") if "assets_per_1000" in table else table
     parts.append(html_table(suppress(fewest, n),
                             ["area_id", "name", "population", "assets_total",

@@ -64,9 +64,9 @@ def assets(
     nothing, access distances, deprivation and double disadvantage."""
     import dataclasses
 
-    from nbhood_cli import console, inputs
+    from nbhood_cli import assetjob, console, inputs
     from nbhood_cli import taxonomy as tax
-    from nbhood_cli.assets import AssetThresholds, by_area, dedupe
+    from nbhood_cli.assets import AssetThresholds
     from nbhood_cli.errors import NbhoodError
     from nbhood_cli.io.read import ReadOptions, read_postcodes
     from nbhood_cli.io.write import atomic_folder, write_layer, write_table
@@ -80,41 +80,20 @@ def assets(
     options = ReadOptions(assume_crs=assume_crs, crs=crs)
     lookup = read_postcodes(postcodes) if postcodes else None
     register_layer = inputs.read(register, dataclasses.replace(options, postcodes=lookup))
-    found = register_layer.frame
-    ids = _ids(register_layer)
-    found["asset_id"] = ids
-    found["category"], found["source_term"] = tax.categorise(found, scheme)
-    kept, merges = dedupe(found, dedupe_distance, ids)
-    if len(merges):
-        console.warn(f"{register_layer.path}: {len(merges)} duplicate(s) merged (same name "
-                     f"within {dedupe_distance:g} m), listed in duplicates.csv")
-    mapped = kept[kept["category"].notna()].reset_index(drop=True)
-    unmapped = kept.loc[kept["category"].isna(), "source_term"].value_counts()
-    if len(unmapped):
-        console.warn(f"{register_layer.path}: {int(unmapped.sum())} asset(s) in "
-                     f"{len(unmapped)} source categories match no taxonomy category "
-                     f"({', '.join(f'{k} {v}' for k, v in unmapped.head(8).items())}); "
-                     "listed in unmapped.csv — add them to a --taxonomy file to count them")
     area = inputs.areas(areas, "area", options)
-    people = residents = score_values = decile_values = population = None
+    people = score_values = decile_values = None
     if source:
         small = inputs.small_areas(source, counts, join, count, options)
-        extra = inputs.method_inputs(method.value, small, centroids, None, options)
-        people = inputs.people(small, extra)
-        residents = extra.points if extra.points is not None else _surface(small.frame)
-        population = people.of(area.frame)
+        people = inputs.people(small, inputs.method_inputs(method.value, small, centroids,
+                                                           None, options))
         if deprivation:
             score_values, decile_values = inputs.deprivation(
                 deprivation, small, join, score, decile)
-    table = by_area(area.frame, mapped, scheme.categories, population,
-                    _resident_people(people, area.frame), residents, score_values,
-                    decile_values, AssetThresholds(deprived_share, fewest_share))
-    table.insert(0, "area_id", area.ids)
-    if area.names is not None:
-        table.insert(1, "name", area.names)
-    located = _with_areas(kept, area)
+    result = assetjob.run(register_layer, area, scheme, dedupe_distance, people, score_values,
+                          decile_values, AssetThresholds(deprived_share, fewest_share))
+    table, mapped, merges, unmapped = result.table, result.mapped, result.merges, result.unmapped
     with atomic_folder(out, overwrite) as build:
-        write_layer(located, build / "assets.geojson")
+        write_layer(result.located, build / "assets.geojson")
         write_table(table, build / "assets_by_area.csv")
         write_table(merges, build / "duplicates.csv")
         write_table(unmapped.rename_axis("source_term").reset_index(name="assets"),
@@ -137,44 +116,6 @@ def assets(
     console.info(f"{summary['assets']} assets in {len(scheme.categories)} categories; "
                  f"{summary['unmapped']} unmapped; {summary['duplicates_merged']} duplicates "
                  f"merged; wrote {out}/")
-
-
-def _ids(layer) -> list:
-    frame = layer.frame
-    if layer.id_column:
-        return [str(v) for v in frame[layer.id_column]]
-    return [str(label) for label in layer.labels]
-
-
-def _surface(frame):
-    import shapely
-
-    return shapely.point_on_surface(frame.geometry.values)
-
-
-def _resident_people(people, zones):
-    """(small area, area, people) rows from the method's shares, or None without people."""
-    if people is None:
-        return None
-    from nbhood_cli.population import shares
-
-    s = shares(people.method, people.sources, zones, people.points, people.weights)
-    return (s["source"].to_numpy(), s["target"].to_numpy(),
-            people.counts[s["source"].to_numpy()] * s["share"].to_numpy())
-
-
-def _with_areas(assets, area):
-    """Each asset with its category and the ids of the areas it falls in (``;``-joined)."""
-    from nbhood_cli.assets import assign
-
-    a, z = assign(assets, area.frame)
-    ids = [[] for _ in range(len(assets))]
-    for i, j in zip(a, z, strict=True):
-        ids[i].append(str(area.ids[j]))
-    columns = [c for c in ("asset_id", "name", "category", "source_term") if c in assets]
-    out = assets[[*columns, assets.geometry.name]].copy()
-    out["area_ids"] = [";".join(sorted(v)) for v in ids]
-    return out
 
 
 def area_path(spec: str) -> Path:
