@@ -289,6 +289,19 @@ def bench_pipeline() -> None:
     sys.path.insert(0, str(HERE))
     import england_map
 
+    t = SHARED / "trafford"
+    trafford_map = [str(HERE.parent / ".venv" / "bin" / "nbhood"), "-v", "map",
+                    "--community", f"{t / 'community_areas.geojson'}:id",
+                    "--statutory", f"ward={t / 'wards.geojson'}:wd23cd",
+                    "--population", f"{t / 'lsoa.geojson'}:lsoa21cd",
+                    "--counts", str(t / "lsoa_population.csv"), "--join", "lsoa21cd",
+                    "--assets", str(t / "community_assets.csv"),
+                    "--deprivation", str(t / "imd.csv"),
+                    "--out", str(HERE.parent / "build" / "bench-trafford"), "--overwrite"]
+    start = time.perf_counter()
+    done = subprocess.run(trafford_map, capture_output=True, text=True, check=True)
+    print(f"\nnbhood map on Trafford, end to end: {time.perf_counter() - start:.1f} s")
+    print("    " + done.stderr.strip().replace("\n", "\n    "))
     print("\nEngland scale, whole jobs (fresh processes):")
     for name in ("analyse", "assets"):
         result = subprocess.run([sys.executable, __file__, "--stage", name],
