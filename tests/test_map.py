@@ -302,3 +302,13 @@ def test_bad_bands_on_the_command_line(run, tmp_path):
     result = run("map", "--bands", "5", "--out", tmp_path / "out")
     assert result.exit_code == 2
     assert "bands must be 4 increasing numbers" in result.stderr
+
+
+def test_bad_taxonomy_fails_before_the_analysis(run, tmp_path):
+    bad = tmp_path / "t.toml"
+    bad.write_text("[x\n", encoding="utf-8")
+    result = run("-v", "map", "--taxonomy", bad, "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert f"error: {bad}: not valid TOML" in result.stderr
+    assert "population, crosswalk and tensions" not in result.stderr
+    assert not (tmp_path / "out").exists()

@@ -66,6 +66,8 @@ class Inputs:
     people: object = None  # reconcile.People
     assets: object = None  # io.read.Layer
     practices: object = None
+    scheme: object = None  # the asset taxonomy
+    deprivation: tuple = (None, None)  # score and decile per small area
     read: list = dataclasses.field(default_factory=list)  # (role, Layer) for the summary
 
 
@@ -93,7 +95,13 @@ def read_inputs(project: Project, options) -> Inputs:
     elif project.counts:
         raise NbhoodError("--counts needs --population: the small-area polygons the counts "
                           "belong to")
+    if got.small is not None and project.deprivation:
+        got.deprivation = io_inputs.deprivation(project.deprivation, got.small, project.join,
+                                                None, None)
     if project.assets:
+        from nbhood_cli import taxonomy as tax
+
+        got.scheme = tax.load(project.taxonomy)
         lookup = read_postcodes(project.postcodes) if project.postcodes else None
         got.assets = io_inputs.read(project.assets,
                                     dataclasses.replace(options, postcodes=lookup))
@@ -140,16 +148,11 @@ def run(project: Project, out: Path, overwrite: bool, options, stage,
 
 def _assets(project: Project, got: Inputs):
     """The register against the community areas, as ``nbhood assets`` would count it."""
-    from nbhood_cli import assetjob, inputs
-    from nbhood_cli import taxonomy as tax
+    from nbhood_cli import assetjob
     from nbhood_cli.assets import AssetThresholds
 
-    score = decile = None
-    if got.people is not None and project.deprivation:
-        score, decile = inputs.deprivation(project.deprivation, got.small, project.join,
-                                           None, None)
-    return assetjob.run(got.assets, got.community, tax.load(project.taxonomy),
-                        project.dedupe_distance, got.people, score, decile,
+    return assetjob.run(got.assets, got.community, got.scheme, project.dedupe_distance,
+                        got.people, *got.deprivation,
                         AssetThresholds(project.deprived_share, project.fewest_share))
 
 
