@@ -23,6 +23,23 @@ def shared(*parts: str) -> Path:
     return path
 
 
+def trafford_lsoa():
+    """Trafford's 139 LSOAs in the working CRS and their mid-2024 counts, in frame order."""
+    from nbhood_cli.io import load_table, read_layer
+
+    lsoa = read_layer(shared("trafford", "lsoa.geojson")).frame
+    pop = load_table(shared("trafford", "lsoa_population.csv")).frame
+    counts = lsoa["lsoa21cd"].map(pop.set_index("lsoa21cd")["population"]).to_numpy(float)
+    return lsoa, counts
+
+
+def trafford_layer(name: str):
+    """A Trafford layer read (and repaired) by the project's reader, in the working CRS."""
+    from nbhood_cli.io import read_layer
+
+    return read_layer(shared("trafford", name)).frame
+
+
 @pytest.fixture
 def run():
     """Invoke the nbhood CLI in-process; returns the typer Result (stdout and stderr apart)."""

@@ -312,3 +312,14 @@ def test_bad_taxonomy_fails_before_the_analysis(run, tmp_path):
     assert f"error: {bad}: not valid TOML" in result.stderr
     assert "population, crosswalk and tensions" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_verbose_prints_each_stage_with_its_time(run, tmp_path):
+    result = run("-v", "map", "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.stderr
+    stages = re.findall(r"^(reading inputs|population, crosswalk and tensions|assets|writing): "
+                        r"\d+\.\d s$", result.stderr, flags=re.M)
+    assert stages == ["reading inputs", "population, crosswalk and tensions", "assets",
+                      "writing"]
+    quiet = run("-q", "map", "--out", tmp_path / "quiet")
+    assert quiet.exit_code == 0 and quiet.stderr == ""

@@ -8,8 +8,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import shared
-from nbhood_cli.io import load_table, read_layer
+from conftest import shared, trafford_layer, trafford_lsoa
 from nbhood_cli.population import estimate, faces
 
 X, Y = 450_000, 350_000
@@ -106,11 +105,7 @@ def test_conservation_on_random_layouts(layout, method):
 
 @pytest.fixture(scope="module")
 def trafford():
-    lsoa = read_layer(shared("trafford", "lsoa.geojson")).frame
-    pop = load_table(shared("trafford", "lsoa_population.csv")).frame
-    counts = lsoa["lsoa21cd"].map(pop.set_index("lsoa21cd")["population"]).to_numpy(float)
-    wards = read_layer(shared("trafford", "wards.geojson")).frame
-    return lsoa, counts, wards
+    return (*trafford_lsoa(), trafford_layer("wards.geojson"))
 
 
 def test_areal_equals_tobler_on_trafford(trafford):

@@ -7,7 +7,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import shared
+from conftest import trafford_layer, trafford_lsoa
 from nbhood_cli.reconcile import People, best_fit, crosswalk, gaps
 
 X, Y = 450_000, 350_000
@@ -32,13 +32,9 @@ IDS, WARD_IDS = ["A", "B", "C"], ["W1", "W2"]
 @pytest.fixture(scope="module")
 def trafford():
     """Trafford's LSOAs (mid-2024 counts), synthetic community areas and May 2023 wards."""
-    from nbhood_cli.io import load_table, read_layer
-
-    lsoa = read_layer(shared("trafford", "lsoa.geojson")).frame
-    pop = load_table(shared("trafford", "lsoa_population.csv")).frame
-    counts = lsoa["lsoa21cd"].map(pop.set_index("lsoa21cd")["population"]).to_numpy(float)
-    community = read_layer(shared("trafford", "community_areas.geojson")).frame
-    wards = read_layer(shared("trafford", "wards.geojson")).frame
+    lsoa, counts = trafford_lsoa()
+    community = trafford_layer("community_areas.geojson")
+    wards = trafford_layer("wards.geojson")
     return lambda method="areal": (People(lsoa, counts, method), community, wards)
 
 

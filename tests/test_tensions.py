@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import shared
+from conftest import trafford_layer, trafford_lsoa
 from nbhood_cli.reconcile import best_fit
 from nbhood_cli.tensions import Thresholds, contested, is_sliver, severity, size_band, splits
 from test_reconcile import COMMUNITY, IDS, PEOPLE, _walk, overlaps_of
@@ -60,13 +60,10 @@ def test_contested_land_with_claimants():
 def test_trafford_contested_pairs_match_the_designed_overlaps():
     """SOURCES.md designs five contested pairs and one sliver overlap (Sale × Brooklands,
     ~6,600 m²); every other pair is at least 20 m apart."""
-    from nbhood_cli.io import load_table, read_layer
     from nbhood_cli.reconcile import People
 
-    lsoa = read_layer(shared("trafford", "lsoa.geojson")).frame
-    pop = load_table(shared("trafford", "lsoa_population.csv")).frame
-    counts = lsoa["lsoa21cd"].map(pop.set_index("lsoa21cd")["population"]).to_numpy(float)
-    community = read_layer(shared("trafford", "community_areas.geojson")).frame
+    lsoa, counts = trafford_lsoa()
+    community = trafford_layer("community_areas.geojson")
     names = dict(zip(community["id"], community["name"], strict=True))
     found = contested(community, community["id"], People(lsoa, counts),
                       overlaps_of(community))
