@@ -84,7 +84,7 @@ def _spans(n, size=None, starts=None):
     return list(zip(bounds[:-1], bounds[1:], strict=True))
 
 
-def _map(fn, n, *arrays):
+def map_rows(fn, n, *arrays):
     """``fn`` over row ranges of ``arrays`` (each of length n) on the threads, concatenated."""
     import numpy as np
 
@@ -135,7 +135,7 @@ def _valid(geoms):
     import shapely
 
     polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
-    return _map(shapely.is_valid, len(geoms), geoms) & polygonal
+    return map_rows(shapely.is_valid, len(geoms), geoms) & polygonal
 
 
 # --- the targets as a layer: which overlap, where they tile ------------------------------
@@ -251,7 +251,7 @@ def _layer(tgt):
     if shapely.is_prepared(tgt).any():  # a caller's prepared geometry: one thread only
         over = overlap(tgt[a], tgt[b], ok)
     else:
-        over = _map(overlap, len(a), tgt[a], tgt[b], ok)
+        over = map_rows(overlap, len(a), tgt[a], tgt[b], ok)
     alone = valid.copy()
     alone[a[over]] = alone[b[over]] = False
     return _Layer(tgt, valid, alone, np.sort(_pair_key(a[over], b[over], n)), tree,
@@ -323,7 +323,7 @@ def _areas(src, tgt, i, j, layer, src_area=None, derive=True):
         derived = _derivable(src, i, j, todo, cover, layer)
     cut = np.flatnonzero(todo & ~derived)
     cut = cut[np.argsort(i[cut], kind="stable")]  # by small area: neighbours in a chunk
-    area[cut] = _map(lambda a, b: shapely.area(shapely.intersection(a, b)), len(cut),
+    area[cut] = map_rows(lambda a, b: shapely.area(shapely.intersection(a, b)), len(cut),
                      src[i[cut]], tgt[j[cut]])
     d = np.flatnonzero(derived)
     if len(d):
@@ -416,7 +416,7 @@ def _derivable(src, i, j, todo, cover, layer):
     if len(cand) == 0:
         return out
     cand = np.setdiff1d(cand, cand[layer.unmatched.query(src[cand], predicate="intersects")[0]])
-    cand = cand[_map(shapely.is_valid, len(cand), src[cand])]
+    cand = cand[map_rows(shapely.is_valid, len(cand), src[cand])]
     p, t = layer.tree.query(shapely.point_on_surface(src[cand]), predicate="intersects")
     once = np.bincount(p, minlength=len(cand)) == 1
     d = np.full(len(src), -1, np.int64)

@@ -90,7 +90,6 @@ def _piece_areas(people, community, units, found):
     by both edges are intersected with the piece itself."""
     import numpy as np
     import pandas as pd
-    import shapely
 
     sources = people.sources
     whole = sources.geometry.area.to_numpy()
@@ -103,10 +102,19 @@ def _piece_areas(people, community, units, found):
     full = 1 - 1e-9
     area = np.where(rows["su"] >= full * whole[s], rows["sc"],
                     np.where(rows["sc"] >= full * whole[s], rows["su"], np.nan))
-    cut = np.isnan(area)
-    area[cut] = shapely.area(shapely.intersection(
-        sources.geometry.values[s[cut]], found.geometry.values[rows["piece"].to_numpy()[cut]]))
+    cut = np.flatnonzero(np.isnan(area))
+    area[cut] = _intersection_areas(np.asarray(sources.geometry.values)[s[cut]],
+                                    np.asarray(found.geometry.values)[rows["piece"].to_numpy()[cut]])
     return rows["source"].to_numpy(), rows["piece"].to_numpy(), area
+
+
+def _intersection_areas(a, b):
+    """area(a ∩ b) pairwise, on the geometry threads."""
+    import shapely
+
+    from nbhood_cli.population import map_rows
+
+    return map_rows(lambda x, y: shapely.area(shapely.intersection(x, y)), len(a), a, b)
 
 
 def pieces(community, units):
@@ -115,9 +123,12 @@ def pieces(community, units):
     import numpy as np
     import shapely
 
+    from nbhood_cli.population import map_rows
+
     c, u = shapely.STRtree(units.geometry.values).query(community.geometry.values,
                                                         predicate="intersects")
-    geoms = shapely.intersection(community.geometry.values[c], units.geometry.values[u])
+    geoms = map_rows(shapely.intersection, len(c), np.asarray(community.geometry.values)[c],
+                 np.asarray(units.geometry.values)[u])
     geoms = np.array([_polygonal(g) for g in geoms], dtype=object)
     area = shapely.area(geoms)
     keep = area > 0

@@ -61,9 +61,9 @@ def splits(walk, fits, th: Thresholds):
     real = walk[~is_sliver(walk, th)]
     holding = real[real["share_of_community"] >= th.min_share]
     counts = holding.groupby("community").size()
-    units = holding.sort_values(["community", "share_of_community"], ascending=[True, False],
-                                kind="stable").groupby("community")["unit_id"].agg(
-        lambda ids: ";".join(map(str, ids)))
+    units = _joined(holding.sort_values(["community", "share_of_community"],
+                                        ascending=[True, False], kind="stable"),
+                    "community", "unit_id")
     out = fits.copy()
     index = np.arange(len(out))
     out["split_count"] = counts.reindex(index, fill_value=0).to_numpy(np.int64)
@@ -72,6 +72,19 @@ def splits(walk, fits, th: Thresholds):
     out["severity"] = severity(out["tension"].to_numpy(), th)
     return out[["community_id", "layer", "best_fit", "fit", "tension", "severity",
                 "split_count", "units", "outside_share"]]
+
+
+def _joined(frame, key, column):
+    """``column``'s values joined with ';' per ``key``, in the frame's order (one pass:
+    a Python function per group is slow with thousands of groups)."""
+    import pandas as pd
+
+    keys = frame[key].to_numpy()
+    values = [str(v) for v in frame[column]]
+    out = {}
+    for k, v in zip(keys.tolist(), values, strict=True):
+        out.setdefault(k, []).append(v)
+    return pd.Series({k: ";".join(v) for k, v in out.items()}, dtype=object)
 
 
 def contested(community, community_ids, people, overlaps):
@@ -87,9 +100,11 @@ def contested(community, community_ids, people, overlaps):
                                  "population": []}, geometry=[], crs=community.crs)
     reps = shapely.point_on_surface(land.geometry.values)
     f, c = shapely.STRtree(community.geometry.values).query(reps, predicate="within")
-    ids = np.asarray(community_ids, dtype=object)
-    names = {k: ";".join(sorted(map(str, ids[c[f == k]]))) for k in range(len(land))}
-    land["claimants"] = [names[k] for k in range(len(land))]
+    import pandas as pd
+
+    ids = np.asarray([str(x) for x in community_ids], dtype=object)
+    claims = pd.DataFrame({"face": f, "id": ids[c]}).sort_values(["face", "id"], kind="stable")
+    land["claimants"] = _joined(claims, "face", "id").reindex(range(len(land))).fillna("")
     merged = land.dissolve(by="claimants", as_index=False, sort=True)
     merged["n_claimants"] = merged["claimants"].str.count(";") + 1
     merged["area_m2"] = merged.geometry.area
