@@ -88,7 +88,7 @@ def test_best_fit_and_outside_share():
 
 
 def test_gaps_per_unit():
-    found = gaps(WARDS, WARD_IDS, _walk(), "ward", PEOPLE, PEOPLE.of(WARDS),
+    found = gaps(COMMUNITY, WARDS, WARD_IDS, _walk(), "ward", PEOPLE, PEOPLE.of(WARDS),
                  overlaps_of(COMMUNITY))
     assert found["unit_id"].tolist() == ["W1", "W2"]
     assert found["area_m2"].tolist() == pytest.approx([5_000, 0])
@@ -132,7 +132,8 @@ def test_gaps_match_the_naive_difference_and_keep_untouched_units_whole():
     ids = ["W1", "W2", "W3"]
     walk = crosswalk(COMMUNITY, IDS, wards, ids, "ward", PEOPLE, PEOPLE.of(COMMUNITY),
                      PEOPLE.of(wards))
-    found = gaps(wards, ids, walk, "ward", PEOPLE, PEOPLE.of(wards), overlaps_of(COMMUNITY))
+    found = gaps(COMMUNITY, wards, ids, walk, "ward", PEOPLE, PEOPLE.of(wards),
+                 overlaps_of(COMMUNITY))
     naive = shapely.difference(wards.geometry.values,
                                shapely.union_all(COMMUNITY.geometry.values))
     assert shapely.equals(found.geometry.values[:2], naive[:2]).all()
@@ -148,7 +149,8 @@ def test_gap_people_equal_people_in_the_gap_polygons_on_trafford(trafford, metho
     w_pop = people.of(wards)
     walk = crosswalk(community, community["id"], wards, wards["wd23cd"], "ward", people,
                      people.of(community), w_pop)
-    found = gaps(wards, wards["wd23cd"], walk, "ward", people, w_pop, overlaps_of(community))
+    found = gaps(community, wards, wards["wd23cd"], walk, "ward", people, w_pop,
+                 overlaps_of(community))
     np.testing.assert_allclose(found["population"], people.of(found), rtol=1e-9, atol=1e-6)
 
 
@@ -173,3 +175,25 @@ def test_piece_people_fast_path_on_random_layouts(spans, cuts):
     found = pieces(community, units)
     np.testing.assert_allclose(PEOPLE.of_pieces(found, community, units), PEOPLE.of(found),
                                rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.realdata
+def test_pieces_of_a_clipped_local_authority_equal_the_unclipped(trafford, monkeypatch):
+    """Trafford's boundary cut to each community area's box first (as a large authority
+    with thousands of vertices is): the same pieces as intersecting the whole polygon."""
+    from nbhood_cli import reconcile
+
+    _, community, _ = trafford()
+    authority = trafford_layer("local_authority.geojson")
+    monkeypatch.setattr(reconcile, "CLIP_VERTICES", 0)
+    cut = reconcile._clipped(np.repeat(authority.geometry.values, len(community)),
+                             np.asarray(community.geometry.values))
+    assert (shapely.get_num_coordinates(cut) < len(authority.get_coordinates())).all()
+    clipped = reconcile.pieces(community, authority)
+    monkeypatch.setattr(reconcile, "CLIP_VERTICES", 10**9)
+    whole = reconcile.pieces(community, authority)
+    assert clipped[["community", "unit"]].equals(whole[["community", "unit"]])
+    np.testing.assert_allclose(clipped["area_m2"], whole["area_m2"], rtol=1e-12)
+    apart = shapely.area(shapely.symmetric_difference(clipped.geometry.values,
+                                                      whole.geometry.values))
+    assert (apart <= 1e-9 * whole["area_m2"]).all()  # the same land, up to rounding

@@ -31,7 +31,7 @@ def analyse(community: Areas, layers: list[Areas], people, th) -> Results:
     """Population, crosswalk, tensions, contested land, gaps, slivers and size bands."""
     import pandas as pd
 
-    from nbhood_cli.population import estimate, faces
+    from nbhood_cli.population import estimate
     from nbhood_cli.reconcile import best_fit, crosswalk, gaps
     from nbhood_cli.tensions import contested, is_sliver, size_band, splits
 
@@ -40,7 +40,7 @@ def analyse(community: Areas, layers: list[Areas], people, th) -> Results:
     c_pop = est.areas["population"].to_numpy()
     if people.method == "areal":
         people.remember(community.frame, est.table)
-    land = faces(community.frame)
+    land = est.faces
     overlaps = land[land["claims"] >= 2].reset_index(drop=True)
     walks, tensions, holes = [], [], []
     bands = [_banded(community, c_pop, th, size_band)]
@@ -50,7 +50,8 @@ def analyse(community: Areas, layers: list[Areas], people, th) -> Results:
                          people, c_pop, u_pop)
         walks.append(walk)
         tensions.append(splits(walk, best_fit(walk, community.ids, layer.name), th))
-        holes.append(gaps(layer.frame, layer.ids, walk, layer.name, people, u_pop, overlaps))
+        holes.append(gaps(community.frame, layer.frame, layer.ids, walk, layer.name, people,
+                          u_pop, overlaps))
         bands.append(_banded(layer, u_pop, th, size_band))
     crs = community.frame.crs
     walk = _concat(walks, crs).drop(columns=["community", "unit"])

@@ -36,6 +36,7 @@ class Estimate:
     areas: object  # pandas.DataFrame, one row per target in target order
     totals: dict
     table: object = None  # areal: the (source, target, area) table, for callers to reuse
+    faces: object = None  # GeoDataFrame of the targets' faces with their ``claims``
 
 
 # --- geometry work: threads ------------------------------------------------------------
@@ -448,10 +449,14 @@ def faces(targets):
     interior meets no other target's is its own face (one per part, claimed once); only the
     targets that overlap are noded and polygonized, whole connected groups per thread.
     """
+
+    return _faces_frame(_faces(_layer(_geoms(targets))), targets.crs)
+
+
+def _faces_frame(land, crs):
     import geopandas as gpd
 
-    land = _faces(_layer(_geoms(targets)))
-    return gpd.GeoDataFrame({"claims": land.claims}, geometry=land.geoms, crs=targets.crs)
+    return gpd.GeoDataFrame({"claims": land.claims}, geometry=land.geoms, crs=crs)
 
 
 @dataclass
@@ -643,7 +648,6 @@ def estimate(sources, counts, targets, method: str = "areal", points=None,
     ``points``: population-weighted centroids for ``centroid``, or weight points for
     ``dasymetric`` with ``weights`` (default 1 each). All frames share a projected CRS.
     """
-    import geopandas as gpd
     import numpy as np
 
     if method not in METHODS:
@@ -667,9 +671,7 @@ def estimate(sources, counts, targets, method: str = "areal", points=None,
         table = shares(method, sources, targets, points, weights)
         by_target = tuple(table[c].to_numpy() for c in ("source", "target", "share"))
         split = _split_pairs(sources, layer, table)
-        zones = gpd.GeoDataFrame({"claims": land.claims}, geometry=land.geoms,
-                                 crs=targets.crs)
-        table = shares(method, sources, zones, points, weights)
+        table = shares(method, sources, _faces_frame(land, targets.crs), points, weights)
         by_face = tuple(table[c].to_numpy() for c in ("source", "target", "share"))
     table = None
     if method == "areal":
@@ -678,7 +680,8 @@ def estimate(sources, counts, targets, method: str = "areal", points=None,
         table = pd.DataFrame({"source": i, "target": j, "area": area}).astype(
             {"source": np.int64, "target": np.int64, "area": float})
     return Estimate(_per_target(by_target, split, counts, targets, method),
-                    _totals(by_target, by_face, land.claims, counts, fallback), table)
+                    _totals(by_target, by_face, land.claims, counts, fallback), table,
+                    _faces_frame(land, targets.crs))
 
 
 def _split_pairs(sources, layer, pairs):
