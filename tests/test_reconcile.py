@@ -181,16 +181,16 @@ def test_piece_people_fast_path_on_random_layouts(spans, cuts):
 def test_pieces_of_a_clipped_local_authority_equal_the_unclipped(trafford, monkeypatch):
     """Trafford's boundary cut to each community area's box first (as a large authority
     with thousands of vertices is): the same pieces as intersecting the whole polygon."""
-    from nbhood_cli import reconcile
+    from nbhood_cli import population, reconcile
 
     _, community, _ = trafford()
     authority = trafford_layer("local_authority.geojson")
-    monkeypatch.setattr(reconcile, "CLIP_VERTICES", 0)
-    cut = reconcile._clipped(np.repeat(authority.geometry.values, len(community)),
+    monkeypatch.setattr(population, "CLIP_VERTICES", 0)
+    cut = population.clipped(np.repeat(authority.geometry.values, len(community)),
                              np.asarray(community.geometry.values))
     assert (shapely.get_num_coordinates(cut) < len(authority.get_coordinates())).all()
     clipped = reconcile.pieces(community, authority)
-    monkeypatch.setattr(reconcile, "CLIP_VERTICES", 10**9)
+    monkeypatch.setattr(population, "CLIP_VERTICES", 10**9)
     whole = reconcile.pieces(community, authority)
     assert clipped[["community", "unit"]].equals(whole[["community", "unit"]])
     np.testing.assert_allclose(clipped["area_m2"], whole["area_m2"], rtol=1e-12)

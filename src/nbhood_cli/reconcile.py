@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-CLIP_VERTICES = 512  # units with more vertices are cut to each community area's box first
-
 
 @dataclass
 class People:
@@ -93,6 +91,8 @@ def _piece_areas(people, community, units, found):
     import numpy as np
     import pandas as pd
 
+    from nbhood_cli.population import intersection_areas
+
     sources = people.sources
     whole = sources.geometry.area.to_numpy()
     sc = people.area_table(community).rename(columns={"target": "community", "area": "sc"})
@@ -105,38 +105,10 @@ def _piece_areas(people, community, units, found):
     area = np.where(rows["su"] >= full * whole[s], rows["sc"],
                     np.where(rows["sc"] >= full * whole[s], rows["su"], np.nan))
     cut = np.flatnonzero(np.isnan(area))
-    area[cut] = _intersection_areas(np.asarray(sources.geometry.values)[s[cut]],
-                                    np.asarray(found.geometry.values)[rows["piece"].to_numpy()[cut]])
+    piece = rows["piece"].to_numpy()
+    area[cut] = intersection_areas(np.asarray(sources.geometry.values)[s[cut]],
+                                   np.asarray(found.geometry.values)[piece[cut]])
     return rows["source"].to_numpy(), rows["piece"].to_numpy(), area
-
-
-def _intersection_areas(a, b):
-    """area(a ∩ b) pairwise, on the geometry threads."""
-    import shapely
-
-    from nbhood_cli.population import map_rows
-
-    return map_rows(lambda x, y: shapely.area(shapely.intersection(x, y)), len(a), a, b)
-
-
-def _clipped(big, small):
-    """``big`` cut to the bounding box of ``small``, pair by pair, where it has many more
-    vertices: big ∩ small is unchanged, and the overlay then nodes a few hundred vertices
-    of a local authority instead of thousands. A clip that comes out invalid (the fast clip
-    does not promise validity) keeps the whole polygon."""
-    import numpy as np
-    import shapely
-
-    out = big.copy()
-    many = shapely.get_num_coordinates(big)
-    k = np.flatnonzero((many > CLIP_VERTICES) & (many > 4 * shapely.get_num_coordinates(small)))
-    if len(k):
-        box = shapely.bounds(small[k])
-        cut = np.array([shapely.clip_by_rect(g, *b) for g, b in zip(big[k], box, strict=True)],
-                       dtype=object)
-        ok = shapely.is_valid(cut)
-        out[k[ok]] = cut[ok]
-    return out
 
 
 def pieces(community, units):
@@ -145,13 +117,13 @@ def pieces(community, units):
     import numpy as np
     import shapely
 
-    from nbhood_cli.population import map_rows
+    from nbhood_cli.population import clipped, map_rows
 
     c, u = shapely.STRtree(units.geometry.values).query(community.geometry.values,
                                                         predicate="intersects")
     cg = np.asarray(community.geometry.values)[c]
-    geoms = map_rows(shapely.intersection, len(c), cg,
-                     _clipped(np.asarray(units.geometry.values)[u], cg))
+    geoms = map_rows(lambda a, b: shapely.intersection(a, clipped(b, a)), len(c), cg,
+                     np.asarray(units.geometry.values)[u])
     geoms = np.array([_polygonal(g) for g in geoms], dtype=object)
     area = shapely.area(geoms)
     keep = area > 0
