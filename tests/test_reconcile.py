@@ -176,24 +176,3 @@ def test_piece_people_fast_path_on_random_layouts(spans, cuts):
     np.testing.assert_allclose(PEOPLE.of_pieces(found, community, units), PEOPLE.of(found),
                                rtol=1e-9, atol=1e-9)
 
-
-@pytest.mark.realdata
-def test_pieces_of_a_clipped_local_authority_equal_the_unclipped(trafford, monkeypatch):
-    """Trafford's boundary cut to each community area's box first (as a large authority
-    with thousands of vertices is): the same pieces as intersecting the whole polygon."""
-    from nbhood_cli import population, reconcile
-
-    _, community, _ = trafford()
-    authority = trafford_layer("local_authority.geojson")
-    monkeypatch.setattr(population, "CLIP_VERTICES", 0)
-    cut = population.clipped(np.repeat(authority.geometry.values, len(community)),
-                             np.asarray(community.geometry.values))
-    assert (shapely.get_num_coordinates(cut) < len(authority.get_coordinates())).all()
-    clipped = reconcile.pieces(community, authority)
-    monkeypatch.setattr(population, "CLIP_VERTICES", 10**9)
-    whole = reconcile.pieces(community, authority)
-    assert clipped[["community", "unit"]].equals(whole[["community", "unit"]])
-    np.testing.assert_allclose(clipped["area_m2"], whole["area_m2"], rtol=1e-12)
-    apart = shapely.area(shapely.symmetric_difference(clipped.geometry.values,
-                                                      whole.geometry.values))
-    assert (apart <= 1e-9 * whole["area_m2"]).all()  # the same land, up to rounding

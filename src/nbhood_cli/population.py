@@ -26,7 +26,6 @@ CHUNK = 512  # (small area, target) pairs per threaded task; tests shrink it to 
 MIN_SPLIT = 16  # fewer rows than this are not worth a thread hand-over (tests set it to 1)
 DERIVE_FLOOR = 1e-6  # a piece derived by subtraction below this share is intersected instead
 UNMATCHED_LIMIT = 0.5  # a layer of more than UNMATCHED_SIZE edges with more than this share
-CLIP_VERTICES = 512  # a target with more is cut to a small area's box before an overlay
 UNMATCHED_SIZE = 20_000  # unmatched is no coverage: no tiling proofs are tried on it
 
 
@@ -96,32 +95,11 @@ def map_rows(fn, n, *arrays):
                                     _spans(n)))
 
 
-def clipped(big, small):
-    """``big`` cut to the bounding box of ``small``, pair by pair, where it has many more
-    vertices: big ∩ small is unchanged, and the overlay then nodes the few hundred vertices
-    of a local authority or PCN near ``small`` instead of thousands. A clip that comes out
-    invalid (the fast clip does not promise validity) keeps the whole polygon."""
-    import numpy as np
-    import shapely
-
-    out = big.copy()
-    many = shapely.get_num_coordinates(big)
-    k = np.flatnonzero((many > CLIP_VERTICES) & (many > 4 * shapely.get_num_coordinates(small)))
-    if len(k):
-        box = shapely.bounds(small[k])
-        cut = np.array([shapely.clip_by_rect(g, *b) for g, b in zip(big[k], box, strict=True)],
-                       dtype=object)
-        ok = shapely.is_valid(cut)
-        out[k[ok]] = cut[ok]
-    return out
-
-
 def intersection_areas(a, b):
-    """area(a ∩ b) pairwise, on the geometry threads (large ``b`` clipped first)."""
+    """area(a ∩ b) pairwise, on the geometry threads."""
     import shapely
 
-    return map_rows(lambda x, y: shapely.area(shapely.intersection(x, clipped(y, x))),
-                    len(a), a, b)
+    return map_rows(lambda x, y: shapely.area(shapely.intersection(x, y)), len(a), a, b)
 
 
 def _mix(x):

@@ -117,13 +117,12 @@ def pieces(community, units):
     import numpy as np
     import shapely
 
-    from nbhood_cli.population import clipped, map_rows
+    from nbhood_cli.population import map_rows
 
     c, u = shapely.STRtree(units.geometry.values).query(community.geometry.values,
                                                         predicate="intersects")
     cg = np.asarray(community.geometry.values)[c]
-    geoms = map_rows(lambda a, b: shapely.intersection(a, clipped(b, a)), len(c), cg,
-                     np.asarray(units.geometry.values)[u])
+    geoms = map_rows(shapely.intersection, len(c), cg, np.asarray(units.geometry.values)[u])
     geoms = np.array([_polygonal(g) for g in geoms], dtype=object)
     area = shapely.area(geoms)
     keep = area > 0
