@@ -76,3 +76,19 @@ def test_trafford_contested_pairs_match_the_designed_overlaps():
     assert 6_000 < sliver.area_m2 < 7_200
     slivers = pd.Series(is_sliver(found, Thresholds()), index=list(pairs))
     assert slivers[slivers].index.tolist() == ["Brooklands × Sale"]
+
+
+def test_analysis_without_statutory_layers_has_empty_tables_with_their_columns():
+    """Community areas alone: population, contested land and size bands, and crosswalk,
+    tensions and gaps with their usual columns and no rows (not a crash)."""
+    from nbhood_cli.analysis import Areas, analyse
+
+    alone = analyse(Areas(COMMUNITY, IDS), [], PEOPLE, Thresholds()).products
+    ward = Areas(COMMUNITY.iloc[:2], ["W1", "W2"], "ward")
+    full = analyse(Areas(COMMUNITY, IDS), [ward], PEOPLE, Thresholds()).products
+    for name in ("crosswalk", "tensions", "gaps"):
+        assert len(alone[name]) == 0 and len(full[name]) > 0, name
+        assert list(alone[name].columns) == list(full[name].columns), name
+    # A: half of 100, 200, half of 300; B: 400; C: 60 % of 300 and 20 % of 400
+    assert alone["population"]["population"].tolist() == pytest.approx([400, 400, 260])
+    assert alone["contested"]["claimants"].tolist() == ["B;C"]  # A;C is a sliver

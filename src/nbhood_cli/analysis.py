@@ -29,6 +29,7 @@ class Results:
 
 def analyse(community: Areas, layers: list[Areas], people, th) -> Results:
     """Population, crosswalk, tensions, contested land, gaps, slivers and size bands."""
+    import numpy as np
     import pandas as pd
 
     from nbhood_cli.population import estimate
@@ -54,6 +55,12 @@ def analyse(community: Areas, layers: list[Areas], people, th) -> Results:
                           u_pop, overlaps))
         bands.append(_banded(layer, u_pop, th, size_band))
     crs = community.frame.crs
+    if not layers:  # no statutory layer: the same tables and columns, with no rows
+        nothing = community.frame.iloc[:0][[community.frame.geometry.name]]
+        none = np.zeros(0)
+        walks = [crosswalk(community.frame, community.ids, nothing, [], "", people, c_pop, none)]
+        tensions = [splits(walks[0], best_fit(walks[0], community.ids, ""), th).iloc[:0]]
+        empty_gaps = gaps(community.frame, nothing, [], walks[0], "", people, none, overlaps)
     walk = _concat(walks, crs).drop(columns=["community", "unit"])
     claimed = contested(community.frame, community.ids, people, overlaps)
     sliver_pieces = walk[is_sliver(walk, th)].assign(kind="piece")
@@ -64,9 +71,9 @@ def analyse(community: Areas, layers: list[Areas], people, th) -> Results:
     products = {
         "population": population[["area_id", *est.areas.columns, "size_band", "geometry"]],
         "crosswalk": walk,
-        "tensions": pd.concat(tensions, ignore_index=True) if tensions else pd.DataFrame(),
+        "tensions": pd.concat(tensions, ignore_index=True),
         "contested": claimed[~is_sliver(claimed, th)].reset_index(drop=True),
-        "gaps": _concat(holes, crs),
+        "gaps": _concat(holes, crs) if layers else empty_gaps,
         "slivers": _slivers(sliver_pieces, sliver_claims, crs),
         "size_bands": pd.concat(bands, ignore_index=True),
     }
