@@ -45,7 +45,12 @@ system-deps:
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q -n auto
 
-bench: $(STAMP)
+# spopt (the bench extra) only for make bench: nbhood propose is compared with its max-p.
+$(VENV)/.bench-installed: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	@touch $@
+
+bench: $(VENV)/.bench-installed
 	$(BIN)/python benchmarks/run.py
 
 lint: $(STAMP)

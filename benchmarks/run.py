@@ -285,7 +285,9 @@ def main(argv=None) -> int:
 
 def bench_pipeline() -> None:
     """The whole jobs at England scale, each in a fresh process: reconcile + tensions
-    (analyse against wards), assets (500,000) and nbhood map end to end."""
+    (analyse against wards), assets (500,000), nbhood map end to end, nbhood propose
+    against spopt's max-p (benchmarks/propose_bench.py) and nbhood footprint on 1.5 million
+    registrations (benchmarks/footprint_bench.py)."""
     sys.path.insert(0, str(HERE))
     import england_map
 
@@ -310,6 +312,12 @@ def bench_pipeline() -> None:
     seconds, peak, log = england_map.run(HERE.parent / "build" / "bench-out")
     print("  nbhood map (4 layers, 500,000 assets):", f"{seconds:.1f} s, peak {peak:,.0f} MB")
     print("    " + log.strip().replace("\n", "\n    "))
+    done = subprocess.run([sys.executable, str(HERE / "propose_bench.py"), "--spopt-timeout",
+                           "300"], capture_output=True, text=True, check=True)
+    print(done.stdout.rstrip())
+    done = subprocess.run([sys.executable, str(HERE / "footprint_bench.py")],
+                          capture_output=True, text=True, check=True)
+    print(done.stdout.rstrip())
 
 
 def stage(name: str) -> None:

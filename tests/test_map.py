@@ -323,3 +323,39 @@ def test_verbose_prints_each_stage_with_its_time(run, tmp_path):
                       "writing"]
     quiet = run("-q", "map", "--out", tmp_path / "quiet")
     assert quiet.exit_code == 0 and quiet.stderr == ""
+
+
+def test_pcn_layer_derived_from_registrations(run, tmp_path):
+    """--registrations: the pcn layer is what nbhood footprint derives, reconciled like any
+    statutory layer; a second pcn layer is refused."""
+    s = SAMPLES
+    args = ["map", "--community", f"{s / 'community_areas.geojson'}:id",
+            "--statutory", f"ward={s / 'wards.geojson'}:ward_code",
+            "--population", f"{s / 'small_areas.geojson'}:sa_code",
+            "--counts", s / "small_area_population.csv", "--join", "sa_code",
+            "--registrations", s / "gp_registrations.csv",
+            "--practices", f"{s / 'gp_practices.csv'}:practice_code"]
+    out = tmp_path / "out"
+    result = run(*args, "--out", out)
+    assert result.exit_code == 0, result.stderr
+    alone = tmp_path / "alone"
+    made = run("footprint", "--registrations", s / "gp_registrations.csv",
+               "--practices", s / "gp_practices.csv",
+               "--lsoa", f"{s / 'small_areas.geojson'}:sa_code",
+               "--counts", s / "small_area_population.csv", "--join", "sa_code", "--out", alone)
+    assert made.exit_code == 0, made.stderr
+    assert (out / "layers/footprints.geojson").read_bytes() == \
+        (alone / "footprints.geojson").read_bytes()
+    assert (out / "tables/lsoa_shares.csv").read_bytes() == \
+        (alone / "lsoa_shares.csv").read_bytes()
+    units = gpd.read_file(out / "layers/statutory_pcn.geojson")
+    assert units["unit_id"].tolist() == ["MVP01", "MVP02", "MVP03", "MVP04"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["footprints"]["method"] == "majority"
+    assert "registrations" in {entry["role"] for entry in summary["inputs"]}
+    tensions = pd.read_csv(out / "tables/tensions.csv")
+    assert set(tensions["layer"]) == {"ward", "pcn"}
+    clash = run(*args, "--statutory", f"pcn={s / 'pcn_footprints.geojson'}:pcn_code",
+                "--out", tmp_path / "clash")
+    assert clash.exit_code == 2
+    assert "both give the pcn layer" in clash.stderr and not (tmp_path / "clash").exists()

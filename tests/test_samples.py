@@ -18,8 +18,8 @@ from nbhood_cli import samples
 COMMITTED = Path(__file__).parents[1] / "data/samples"
 BNG = "EPSG:27700"
 FILES = ["README.md", "assets.csv", "community_areas.geojson", "deprivation.csv",
-         "gp_practices.csv", "pcn_footprints.geojson", "small_area_population.csv",
-         "small_areas.geojson", "wards.geojson"]
+         "gp_practices.csv", "gp_registrations.csv", "pcn_footprints.geojson",
+         "small_area_population.csv", "small_areas.geojson", "wards.geojson"]
 TESSELLATIONS = ["small_areas.geojson", "wards.geojson", "pcn_footprints.geojson"]
 CATEGORIES = {"community_centre", "library", "place_of_worship", "food_bank", "cafe", "park",
               "sports_club", "school", "pharmacy", "gp_surgery", "post_office",

@@ -15,9 +15,11 @@ from typer.core import TyperGroup
 
 from nbhood_cli import __version__, console
 from nbhood_cli.commands import assets as assets_cmd
+from nbhood_cli.commands import footprint as footprint_cmd
 from nbhood_cli.commands import inspect as inspect_cmd
 from nbhood_cli.commands import map as map_cmd
 from nbhood_cli.commands import population as population_cmd
+from nbhood_cli.commands import propose as propose_cmd
 from nbhood_cli.commands import reconcile as reconcile_cmd
 from nbhood_cli.commands import validate as validate_cmd
 from nbhood_cli.errors import NbhoodError
@@ -97,6 +99,8 @@ app.command("population")(population_cmd.population)
 app.command("reconcile")(reconcile_cmd.reconcile)
 app.command("tensions")(reconcile_cmd.tensions)
 app.command("assets")(assets_cmd.assets)
+app.command("footprint")(footprint_cmd.footprint)
+app.command("propose")(propose_cmd.propose)
 app.command("map")(map_cmd.map_)
 app.command("init")(map_cmd.init)
 

@@ -137,15 +137,15 @@ def areas(spec: str, name: str, options: ReadOptions):
     return Areas(frame, ids, name, frame[label].tolist() if label else None, layer)
 
 
-def parse_statutory(spec: str) -> tuple[str, str]:
+def parse_statutory(spec: str, option: str = "--statutory") -> tuple[str, str]:
     """``NAME=PATH[:ID]`` → (name, ``PATH[:ID]``)."""
     name, sep, rest = spec.partition("=")
     name = name.strip()
     if not sep or not name or not rest:
-        raise NbhoodError(f"--statutory {spec}: write it as NAME=PATH[:ID], "
+        raise NbhoodError(f"{option} {spec}: write it as NAME=PATH[:ID], "
                           "e.g. ward=wards.geojson:wd23cd")
     if not name.replace("_", "").isalnum() or not name.isascii():
-        raise NbhoodError(f"--statutory {spec}: the name {name!r} must be letters, digits or _ "
+        raise NbhoodError(f"{option} {spec}: the name {name!r} must be letters, digits or _ "
                           "(it becomes a file name and a column prefix)")
     return name, rest
 

@@ -66,6 +66,7 @@ class Inputs:
     people: object = None  # reconcile.People
     assets: object = None  # io.read.Layer
     practices: object = None
+    footprints: object = None  # commands.footprint.Run: the pcn layer derived by nbhood map
     scheme: object = None  # the asset taxonomy
     deprivation: tuple = (None, None)  # score and decile per small area
     read: list = dataclasses.field(default_factory=list)  # (role, Layer) for the summary
@@ -95,6 +96,9 @@ def read_inputs(project: Project, options) -> Inputs:
     elif project.counts:
         raise NbhoodError("--counts needs --population: the small-area polygons the counts "
                           "belong to")
+    if project.registrations or project.footprint_method:
+        got.footprints, pcn = _footprints(project, got, [name for name, _ in specs], options)
+        got.layers.append(pcn)
     if got.small is not None and project.deprivation:
         got.deprivation = io_inputs.deprivation(project.deprivation, got.small, project.join,
                                                 None, None)
@@ -107,9 +111,35 @@ def read_inputs(project: Project, options) -> Inputs:
                                     dataclasses.replace(options, postcodes=lookup))
         got.read.append(("assets", got.assets))
     if project.practices:
-        got.practices = io_inputs.read(project.practices, options)
-        got.read.append(("gp_practices", got.practices))
+        from nbhood_cli.io.read import NoGeometry
+
+        try:
+            got.practices = io_inputs.read(project.practices, options)
+            got.read.append(("gp_practices", got.practices))
+        except NoGeometry:
+            if got.footprints is None:
+                raise
+            # membership without coordinates (an ePCN sheet): no practices layer to draw
     return got
+
+
+def _footprints(project: Project, got: Inputs, names: list, options):
+    """PCN footprints derived from the registrations (or the nearest practices) over the
+    small areas, as ``nbhood footprint`` derives them, and as the ``pcn`` statutory layer."""
+    from nbhood_cli.analysis import Areas
+    from nbhood_cli.commands.footprint import Job
+    from nbhood_cli.commands.footprint import run as derive
+
+    if "pcn" in names:
+        raise NbhoodError("--statutory pcn=… and --registrations (or --footprint-method) both "
+                          "give the pcn layer; leave one out")
+    if got.small is None or not project.practices:
+        raise NbhoodError("deriving PCN footprints needs --population (the LSOAs the "
+                          "registrations name) and --practices (which PCN each practice is in)")
+    found = derive(Job(project.registrations, project.practices, project.population,
+                       project.footprint_method or "majority"), options, got.small)
+    frame = found.footprints
+    return found, Areas(frame, frame["pcn_code"].tolist(), "pcn", frame["pcn_name"].tolist())
 
 
 def run(project: Project, out: Path, overwrite: bool, options, stage,
@@ -240,6 +270,9 @@ def _write(out: Path, overwrite: bool, project: Project, got: Inputs, products: 
             layer("community_areas", community)
         for unit in got.layers:
             layer(f"statutory_{unit.name}", statutory_layer(unit, products))
+        if got.footprints is not None:
+            layer("footprints", got.footprints.footprints)
+            table("lsoa_shares", got.footprints.shares)
         if got.small is not None:
             layer("small_areas", got.small.frame)
         for name in ("crosswalk", "contested", "gaps", "slivers"):
@@ -292,12 +325,14 @@ def _summary(project: Project, got: Inputs, results, assets, crs: str) -> dict:
     if stamp:
         summary["generated_at"] = stamp
     summary["inputs"] = [_input_entry(role, layer) for role, layer in got.read]
-    for role in ("counts", "deprivation", "postcodes", "taxonomy"):
+    for role in ("counts", "deprivation", "postcodes", "taxonomy", "registrations"):
         path = getattr(project, role)
         if path:
             summary["inputs"].append({"role": role, "path": str(path),
                                       "sha256": _sha256(Path(path))})
     summary["warnings"] = [f.message for _, layer in got.read for f in layer.warnings]
+    if got.footprints is not None:
+        summary["footprints"] = got.footprints.summary
     if results is not None:
         summary.update({k: v for k, v in results.summary.items() if k != "layers"})
         summary["layers"] = results.summary["layers"]

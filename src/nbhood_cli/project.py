@@ -12,9 +12,11 @@ from pathlib import Path
 from nbhood_cli.errors import NbhoodError
 
 INPUT_KEYS = ("community", "population", "counts", "join", "count", "method", "centroids",
-              "weights", "assets", "postcodes", "deprivation", "taxonomy", "practices")
+              "weights", "assets", "postcodes", "deprivation", "taxonomy", "practices",
+              "registrations", "footprint_method")
 PATH_KEYS = ("community", "population", "counts", "centroids", "weights", "assets",
-             "postcodes", "deprivation", "taxonomy", "practices")
+             "postcodes", "deprivation", "taxonomy", "practices", "registrations")
+FOOTPRINT_METHODS = ("majority", "nearest")  # one footprint per PCN: a statutory layer
 THRESHOLD_KEYS = ("min_share", "sliver_area", "sliver_pop", "severity", "bands",
                   "deprived_share", "fewest_share", "dedupe_distance")
 OUTPUT_KEYS = ("out", "suppress_below", "attribution", "title")
@@ -38,6 +40,8 @@ class Project:
     deprivation: str | None = None
     taxonomy: str | None = None
     practices: str | None = None
+    registrations: str | None = None  # GP registrations by LSOA: derive the pcn layer
+    footprint_method: str | None = None  # majority (with registrations) or nearest
     min_share: float = 0.05
     sliver_area: float = 10_000.0
     sliver_pop: float = 50.0
@@ -137,6 +141,9 @@ def _check(project: Project, source: str) -> None:
     if project.method not in METHODS:
         raise NbhoodError(f"{source}: method {project.method!r} is not one of "
                           f"{', '.join(METHODS)}")
+    if project.footprint_method not in (None, *FOOTPRINT_METHODS):
+        raise NbhoodError(f"{source}: footprint_method {project.footprint_method!r} is not one "
+                          f"of {', '.join(FOOTPRINT_METHODS)}")
     for key, low, high in (("min_share", 0, 1), ("deprived_share", 0, 1),
                            ("fewest_share", 0, 1), ("sliver_area", 0, None),
                            ("sliver_pop", 0, None), ("dedupe_distance", 0, None),
@@ -163,6 +170,11 @@ join = "lsoa21cd"
 count = "population"
 # areal (default), centroid or dasymetric (needs weights = "POINTS[:COLUMN]").
 method = "areal"
+# Or derive the pcn layer from where GP patients live (NHS "Patients Registered at a GP
+# Practice" LSOA file, LSOA codes as in population) with practices as PCN membership;
+# footprint_method = "nearest" uses practice locations instead (an approximation).
+# registrations = "gp-reg-pat-prac-lsoa-all.csv"
+# practices = "gp_practices.csv:practice_code"
 # Asset register (CSV/XLSX/GeoJSON/GPKG) and, optionally, a postcode lookup for rows
 # without coordinates, an IMD-style deprivation table and your own taxonomy.
 assets = "assets.csv"

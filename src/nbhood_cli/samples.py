@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from nbhood_cli import simulate
 from nbhood_cli.io.write import write_layer, write_table, write_text
 
 DEFAULT_SEED = 20261122
@@ -33,6 +34,7 @@ CENTRE = np.array([474_000.0, 334_000.0])  # open farmland in the East Midlands,
 RADIUS = 3_600.0  # mean outline radius, metres
 GRID = 1.0  # every vertex on a 1 m grid: clean geometry, shared edges match exactly
 N_SMALL_AREAS, N_WARDS, N_COMMUNITY, N_PRACTICES = 60, 8, 10, 12
+EXTRACT_DATE = "01Jan2026"  # as NHS England's registration files write it (fictional here)
 
 WARD_NAMES = ["Abbotsmere", "Brackenridge", "Candlewick", "Dovecote Park", "Eastmarsh",
               "Fennimore", "Hollinbrook", "Kestrel Fields"]
@@ -424,6 +426,25 @@ def gp_practices(rng, pcns, small_areas, pop, wards, scarce) -> pd.DataFrame:
                   "registered_patients", "lat", "lon"]]
 
 
+def registrations(rng, small_areas, pop, practices) -> pd.DataFrame:
+    """Patients of each practice by small area, shaped as NHS England's LSOA file
+    (gp-reg-pat-prac-lsoa-all.csv), from the seeded model in ``nbhood_cli.simulate``: most
+    live near their practice, a tail further away, and each practice's rows add up to its
+    ``registered_patients``."""
+    at = gpd.GeoSeries(gpd.points_from_xy(practices["lon"], practices["lat"]), crs=WGS84)
+    found = simulate.registrations(
+        shapely.get_coordinates(shapely.point_on_surface(small_areas.geometry.values)),
+        small_areas.geometry.area.to_numpy(), pop,
+        shapely.get_coordinates(at.to_crs(BNG).values),
+        practices["registered_patients"].to_numpy(), rng)
+    return pd.DataFrame({
+        "PUBLICATION": "GP_PRAC_PAT_LIST", "EXTRACT_DATE": EXTRACT_DATE,
+        "PRACTICE_CODE": practices["practice_code"].to_numpy()[found.practice],
+        "PRACTICE_NAME": practices["practice_name"].str.upper().to_numpy()[found.practice],
+        "LSOA_CODE": small_areas["sa_code"].to_numpy()[found.area],
+        "SEX": "ALL", "NUMBER_OF_PATIENTS": found.patients})
+
+
 def area_weighted(geom, small_areas, pop) -> float:
     """People in ``geom``, assuming each small area's people are spread evenly."""
     areas = small_areas.geometry
@@ -468,6 +489,8 @@ def build_town(seed: int = DEFAULT_SEED) -> dict:
     community = community_areas(stream(seed, "community"), outline)
     practices = gp_practices(stream(seed, "practices"), pcns, small_areas, pop, wards, scarce)
     return {
+        "registrations": registrations(stream(seed, "registrations"), small_areas, pop,
+                                       practices),
         "small_areas": small_areas, "population": people, "deprivation": imd,
         "wards": wards, "pcns": pcns, "community": community, "practices": practices,
         "assets": assets(stream(seed, "assets"), small_areas, pop, wards, scarce, practices),
@@ -497,6 +520,7 @@ def facts(town) -> dict:
                       / min(shapes[a].area, shapes[b].area)),
         "community_people": (min(people), max(people)),
         "registered": int(town["practices"]["registered_patients"].sum()),
+        "registration_rows": len(town["registrations"]),
         "scarce": town["scarce"],
     }
 
@@ -530,6 +554,14 @@ FILE_NOTES = [  # file, columns, how it was made: the README's table
      "practice_code, practice_name, pcn_code, pcn_name, registered_patients, lat, lon",
      "Practices inside their PCN footprint, in populated places, at least 400 m apart; list "
      "sizes (3,000-15,000) share out the footprint's population."),
+    ("gp_registrations.csv",
+     "PUBLICATION, EXTRACT_DATE, PRACTICE_CODE, PRACTICE_NAME, LSOA_CODE, SEX, "
+     "NUMBER_OF_PATIENTS",
+     "Where each practice's patients live ({registration_rows} rows), in the shape of NHS "
+     "England's LSOA file (`LSOA_CODE` holds the `sa_code`): a seeded gravity model "
+     "(`nbhood_cli.simulate`), most patients near their practice and a tail further away; "
+     "each practice's rows add up to its `registered_patients`. Input of `nbhood "
+     "footprint`."),
 ]
 
 
@@ -568,7 +600,8 @@ def readme(f: dict, seed: int) -> str:
         f"smaller); the rest are disjoint. {f['unclaimed']:.0%} of the town is in no "
         "community area.",
         f"- {f['assets']} community assets and {f['practices']} GP practices with "
-        f"{f['registered']:,} registered patients.",
+        f"{f['registered']:,} registered patients; `gp_registrations.csv` says which small "
+        "areas they live in, as NHS England's LSOA file does.",
         f"- Double disadvantage: {' and '.join(f['scarce'])}, the two most deprived small "
         "areas, have no assets at all.",
         "",
@@ -593,7 +626,8 @@ def generate(out: Path, seed: int = DEFAULT_SEED) -> dict:
                       ("pcn_footprints", "pcns"), ("community_areas", "community")]:
         write_layer(town[key], out / f"{name}.geojson", overwrite=True)
     for name, key in [("small_area_population", "population"), ("deprivation", "deprivation"),
-                      ("assets", "assets"), ("gp_practices", "practices")]:
+                      ("assets", "assets"), ("gp_practices", "practices"),
+                      ("gp_registrations", "registrations")]:
         write_table(town[key], out / f"{name}.csv", overwrite=True)
     numbers = facts(town)
     write_text(readme(numbers, seed), out / "README.md", overwrite=True)

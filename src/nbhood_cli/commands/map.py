@@ -7,12 +7,18 @@ With no inputs at all it runs on the bundled fictional sample town. Exit status:
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from nbhood_cli import options as opt
+
+
+class FootprintMethod(StrEnum):
+    majority = "majority"
+    nearest = "nearest"
 
 
 def _opt(*names, metavar=None, help=None):
@@ -46,6 +52,13 @@ def map_(
                                          help="Your own asset taxonomy.")] = None,
     practices: Annotated[str | None, _opt("--practices", metavar="PATH[:ID]",
                                           help="GP practices with coordinates.")] = None,
+    registrations: Annotated[str | None, _opt(
+        "--registrations", metavar="PATH",
+        help="GP registrations by LSOA: derive the pcn layer (see nbhood footprint).")] = None,
+    footprint_method: Annotated[FootprintMethod | None, _opt(
+        "--footprint-method",
+        help="How the pcn layer is derived [default: majority with --registrations].")
+    ] = None,
     min_share: Annotated[float | None, _opt(
         "--min-share", help="A unit holds part of an area from this share of its people "
                             "[default: 0.05].")] = None,
@@ -101,6 +114,7 @@ def map_(
     cli = dict(locals())
     cli["statutory"] = _statutory(statutory)
     cli["method"] = method.value if method else None
+    cli["footprint_method"] = footprint_method.value if footprint_method else None
     cli["attribution"] = attribution or []
     cli["config"] = str(config) if config else None
     settings = proj.load(config) if config else {}

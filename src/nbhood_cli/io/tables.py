@@ -52,14 +52,24 @@ def decode(raw: bytes, path) -> tuple[str, str]:
 
 
 def _sniff_delimiter(text: str) -> str:
-    sample = "\n".join(text.splitlines()[:20])
+    sample = "\n".join(_first_lines(text, 20))
     try:
         return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
         return ","
 
 
-def read_csv(path: Path) -> Table:
+def _first_lines(text: str, n: int) -> list[str]:
+    """``text.splitlines()[:n]`` without splitting a large file whole."""
+    size = 1 << 16
+    while True:
+        lines = text[:size].splitlines()
+        if len(lines) > n or size >= len(text):
+            return lines[:n]
+        size *= 4
+
+
+def read_csv(path: Path, columns=None) -> Table:
     import pandas as pd
 
     raw = path.read_bytes()
@@ -74,13 +84,14 @@ def read_csv(path: Path) -> Table:
             keep_default_na=False,
             na_values=[""],
             skipinitialspace=True,
+            usecols=columns,
         )
     except pd.errors.ParserError as exc:
         raise NbhoodError(f"{path}: not a well-formed CSV table ({_first_line(exc)})") from None
     return Table(_tidy(frame, path), encoding, "line")
 
 
-def read_xlsx(path: Path, sheet: str | None) -> Table:
+def read_xlsx(path: Path, sheet: str | None, columns=None) -> Table:
     import pandas as pd
 
     try:
@@ -91,15 +102,17 @@ def read_xlsx(path: Path, sheet: str | None) -> Table:
         raise NbhoodError(
             f"{path}: no sheet named {sheet!r}; sheets are: {', '.join(book.sheet_names)}"
         )
-    frame = pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, dtype=str)
+    frame = pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, dtype=str,
+                          usecols=columns)
     return Table(_tidy(frame, path), None, "row")
 
 
-def read_table(path: Path, sheet: str | None = None) -> Table:
-    """Read a CSV/TSV/XLSX file into a frame with clean headers and typed numeric columns."""
+def read_table(path: Path, sheet: str | None = None, columns=None) -> Table:
+    """Read a CSV/TSV/XLSX file into a frame with clean headers and typed numeric columns;
+    ``columns``: a test on header names keeping only some columns (large files)."""
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
-        return read_xlsx(path, sheet)
-    return read_csv(path)
+        return read_xlsx(path, sheet, columns)
+    return read_csv(path, columns)
 
 
 def _tidy(frame, path):
@@ -126,6 +139,9 @@ def _maybe_numeric(column):
     values = column.dropna()
     if values.empty:
         return column
+    head = values.iloc[:1000].astype(str).str.strip()  # text columns show it early: a code
+    if head.str.match(_LEADING_ZERO).any() or pd.to_numeric(head, errors="coerce").isna().any():
+        return column  # in the head settles it without reading a million rows
     text = values.astype(str).str.strip()
     if text.str.match(_LEADING_ZERO).any():
         return column

@@ -1,0 +1,439 @@
+"""``nbhood footprint``: PCN (or practice) footprints from where registered patients live.
+
+Reads the NHS "Patients Registered at a GP Practice" LSOA file, practice → PCN membership
+(ePCN or a plain practice/PCN table) and LSOA polygons; writes one dissolved footprint per
+PCN and the LSOA × PCN share table. ``--method nearest`` needs no registrations: practices'
+coordinates (and list sizes) stand in for them, as an approximation. The reading and the
+run live here too (``run``), so ``nbhood map`` derives footprints the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from nbhood_cli import console
+from nbhood_cli import options as opt
+
+
+class Method(StrEnum):
+    majority = "majority"
+    min_share = "min-share"
+    nearest = "nearest"
+
+
+class Level(StrEnum):
+    pcn = "pcn"
+    practice = "practice"
+
+
+Registrations = Annotated[str | None, typer.Option(
+    "--registrations", metavar="PATH",
+    help="GP registrations by LSOA (NHS gp-reg-pat-prac-lsoa file: PRACTICE_CODE, LSOA_CODE, "
+         "NUMBER_OF_PATIENTS).")]
+Practices = Annotated[str, typer.Option(
+    "--practices", metavar="PATH[:CODE]",
+    help="Practice → PCN membership (ePCN sheet, or practice_code, pcn_code, pcn_name); for "
+         "nearest, with coordinates and list sizes.")]
+MethodOption = Annotated[Method, typer.Option(
+    "--method", help="majority, min-share (overlapping) or nearest (approximation, no "
+                     "registrations).")]
+LevelOption = Annotated[Level, typer.Option(
+    "--level", help="One footprint per PCN or per practice.")]
+MinShare = Annotated[float, typer.Option(
+    "--min-share", min=0.0, max=1.0,
+    help="min-share: a PCN's footprint takes LSOAs where it holds at least this share of "
+         "the patients.")]
+Weighted = Annotated[bool, typer.Option(
+    "--weighted", help="nearest: divide distances by √(list size / mean list size).")]
+AsAt = Annotated[str | None, typer.Option(
+    "--as-at", metavar="DATE",
+    help="Memberships in force on this date (default: those with no end date).")]
+
+
+def footprint(
+    practices: Practices,
+    lsoa: Annotated[str, typer.Option("--lsoa", metavar="PATH[:ID]",
+                                      help="LSOA polygons, ids as in the registrations.")],
+    registrations: Registrations = None,
+    method: MethodOption = Method.majority,
+    level: LevelOption = Level.pcn,
+    min_share: MinShare = 0.05,
+    weighted: Weighted = False,
+    as_at: AsAt = None,
+    counts: opt.CountsTable = None,
+    join: opt.Join = None,
+    count: Annotated[str | None, typer.Option(
+        "--count", metavar="COLUMN",
+        help="Residents column, in --counts or on the LSOAs [default: population with "
+             "--counts].")] = None,
+    centroids: Annotated[str | None, typer.Option(
+        "--centroids", metavar="PATH[:ID]",
+        help="nearest: population-weighted centroids, ids as in --lsoa (default: a point "
+             "on each LSOA's surface).")] = None,
+    out: opt.Out = None,
+    overwrite: opt.Overwrite = False,
+    assume_crs: opt.AssumeCrs = None,
+    crs: opt.WorkingCrs = "EPSG:27700",
+    json_out: opt.Json = False,
+) -> None:
+    """Derive PCN footprints from GP registrations by LSOA (or, approximately, from the
+    nearest practice) and write them with the LSOA × PCN share table."""
+    from nbhood_cli.io.read import ReadOptions
+    from nbhood_cli.outputs import check_out, write_products
+
+    if out is not None:
+        check_out(out, overwrite)
+    job = Job(registrations, practices, lsoa, method.value, level.value, min_share, weighted,
+              as_at, counts, join, count, centroids)
+    result = run(job, ReadOptions(assume_crs=assume_crs, crs=crs))
+    written = []
+    if out is not None:
+        with _stage("writing"):
+            written = write_products(out, {"footprints": result.footprints,
+                                           "lsoa_shares": result.shares}, "footprints",
+                                     overwrite)
+    summary = result.summary
+    summary["outputs"] = written
+    if json_out:
+        from nbhood_cli.render import print_json
+
+        print_json(summary)
+        return
+    from nbhood_cli.render import print_frame
+
+    frame = result.footprints.drop(columns=[result.footprints.geometry.name])
+    print_frame(frame, title=_title(job))
+    console.info(_closing(summary) + (f"; wrote {out}" if out else ""))
+
+
+@dataclass
+class Job:
+    """What a footprint run is asked to do, as typed (paths as specs)."""
+
+    registrations: str | None
+    practices: str
+    lsoa: str
+    method: str = "majority"
+    level: str = "pcn"
+    min_share: float = 0.05
+    weighted: bool = False
+    as_at: str | None = None
+    counts: str | None = None
+    join: str | None = None
+    count: str | None = None
+    centroids: str | None = None
+
+
+@dataclass
+class Run:
+    footprints: object  # GeoDataFrame
+    shares: object  # DataFrame
+    summary: dict
+
+
+def run(job: Job, options, small=None) -> Run:
+    """Read, check, derive: every warning on stderr, every user error as NbhoodError;
+    with -v, the time of each stage. ``small``: the LSOAs (``inputs.SmallAreas``) when the
+    caller has read them already (``nbhood map``)."""
+    from nbhood_cli import footprint as fp
+
+    _check(job)
+    with _stage("reading the LSOAs"):
+        small = small if small is not None else _lsoa(job, options)
+        codes = _lsoa_codes(small)
+    with _stage("reading the membership"):
+        practices = _membership(job)
+        _, unit_table = fp.units(practices, job.level)
+    shares = sexes = None
+    if job.registrations:
+        with _stage("reading the registrations"):
+            registered = _registrations(job.registrations)
+            sexes = registered.sexes
+        with _stage("patients by LSOA"):
+            shares = fp.patient_shares(registered.rows, practices, job.level, codes)
+            _warn_about(shares, job)
+    list_sizes = None
+    with _stage(f"assigning LSOAs ({job.method})"):
+        if job.method == "nearest":
+            pairs, list_sizes, located = _nearest(job, options, practices, small, shares)
+            _, unit_table = fp.units(located, job.level)
+        else:
+            pairs = fp.assign(shares.pairs, job.method, job.min_share)
+    with _stage("dissolving footprints"):
+        result = fp.footprints(
+            small.frame, codes, pairs, unit_table, job.method, job.level,
+            totals=shares.totals if shares is not None else None,
+            population=small.counts, list_sizes=list_sizes, min_share=job.min_share)
+    _warn_about_result(result, job)
+    return Run(result.footprints, result.shares, _summary(job, result, shares, codes, sexes))
+
+
+@contextlib.contextmanager
+def _stage(name: str):
+    start = time.perf_counter()
+    yield
+    console.detail(f"{name}: {time.perf_counter() - start:.1f} s")
+
+
+def _warn_about_result(result, job: Job) -> None:
+    if result.unassigned:
+        console.warn(f"{len(result.unassigned)} LSOA(s) are in no footprint (no patients of "
+                     f"the listed practices live there{_or_share(job)}): "
+                     f"{_first(result.unassigned)}")
+    if result.without:
+        why = ("no LSOA is nearest to their practices" if job.method == "nearest" else
+               f"they hold the most patients in no LSOA{_or_share(job)}")
+        console.warn(f"{len(result.without)} {_unit_word(job)}(s) have no footprint ({why}): "
+                     f"{_first(result.without)}")
+    console.detail(f"dissolve: {result.dissolved.by_coverage} footprint(s) by coverage union, "
+                   f"{result.dissolved.by_overlay} by overlay union (not a valid coverage)")
+
+
+def _check(job: Job) -> None:
+    from nbhood_cli.errors import NbhoodError
+
+    if job.method != "nearest" and not job.registrations:
+        raise NbhoodError(f"footprints by {job.method} need --registrations (the NHS LSOA "
+                          "file); without one, nearest approximates them from practice "
+                          "locations")
+    if job.weighted and job.method != "nearest":
+        raise NbhoodError("--weighted only applies to --method nearest")
+    if job.centroids and job.method != "nearest":
+        raise NbhoodError("--centroids only applies to --method nearest")
+
+
+def _lsoa(job: Job, options):
+    """The LSOA layer, with residents when --counts or --count says where they are."""
+    from nbhood_cli import inputs
+    from nbhood_cli.errors import NbhoodError
+
+    if job.join and not job.counts:
+        raise NbhoodError("--join needs --counts: the table of residents to join")
+    if job.counts or job.count:
+        small = inputs.small_areas(job.lsoa, job.counts, job.join, job.count or "population",
+                                   options)
+    else:
+        layer = inputs.read(job.lsoa, options)
+        small = inputs.SmallAreas(layer, layer.frame, None, None)
+    return small
+
+
+def _lsoa_codes(small):
+    from nbhood_cli.errors import NbhoodError
+
+    if not small.layer.id_column:
+        raise NbhoodError(f"{small.layer.path}: say which column holds the LSOA codes, as in "
+                          f"{small.layer.path}:lsoa21cd")
+    return small.frame[small.layer.id_column].astype(str).to_numpy(object)
+
+
+def _table(spec: str, columns=None):
+    """A CSV/XLSX table as read by the project's reader, and how its rows are named."""
+    from nbhood_cli.io.read import check_file, parse_source
+    from nbhood_cli.io.tables import read_table
+
+    source = parse_source(spec)
+    check_file(source.path)
+    table = read_table(source.path, source.layer, columns)
+    return source, table
+
+
+def _registrations(spec: str):
+    from nbhood_cli import footprint as fp
+
+    wanted = {*fp.PRACTICE, *fp.LSOA, *fp.PATIENTS, *fp.SEX}
+    source, table = _table(spec, columns=lambda name: fp.column_key(name) in wanted)
+    return fp.registrations(table.frame, str(source.path), table.row_label)
+
+
+def _membership(job: Job):
+    from nbhood_cli import footprint as fp
+
+    source, table = _table(job.practices)
+    practices, without_pcn = fp.membership(table.frame, str(source.path), table.row_label,
+                                           source.id_column, _as_at(job.as_at))
+    if without_pcn:
+        console.warn(f"{source.path}: {len(without_pcn)} practice(s) have no PCN code and are "
+                     f"left out: {_first(without_pcn)}")
+    if practices.empty:
+        from nbhood_cli.errors import NbhoodError
+
+        raise NbhoodError(f"{source.path}: no practice has a current PCN membership; check the "
+                          "end dates (or --as-at) and the PCN code column")
+    return practices
+
+
+def _as_at(text: str | None):
+    import pandas as pd
+
+    from nbhood_cli.errors import NbhoodError
+
+    if text is None:
+        return None
+    try:
+        return pd.Timestamp(text)
+    except ValueError:
+        raise NbhoodError(f"--as-at {text}: not a date; write it as 2024-04-01") from None
+
+
+def _warn_about(shares, job: Job) -> None:
+    """Say what the registrations hold that no footprint will show."""
+    from nbhood_cli.errors import NbhoodError
+
+    if shares.pairs.empty:
+        raise NbhoodError(
+            f"{job.registrations}: no patient of a practice in {job.practices} lives in an LSOA "
+            f"of {job.lsoa}; check the LSOA codes are the same vintage (2011 or 2021) and the "
+            "practice codes match")
+    unlisted = shares.unlisted
+    if len(unlisted):
+        console.warn(f"{job.registrations}: {len(unlisted)} practice(s) with "
+                     f"{unlisted['patients'].sum():,.0f} patients are not in {job.practices}: "
+                     "their patients count in their LSOAs' totals but in no PCN "
+                     f"({_first(unlisted['practice_code'].tolist())})")
+    outside = shares.outside
+    if len(outside):
+        console.warn(f"{job.registrations}: {outside['patients'].sum():,.0f} patients of the "
+                     f"listed practices live in {len(outside)} LSOA(s) not in {job.lsoa}: "
+                     "they count in their PCN's total, not in a footprint "
+                     f"({_first(outside['lsoa_code'].tolist())})")
+
+
+def _nearest(job: Job, options, practices, small, shares):
+    """Assigned pairs from the nearest practice, and list sizes per unit."""
+    import numpy as np
+    import pandas as pd
+    import shapely
+
+    from nbhood_cli import footprint as fp
+    from nbhood_cli import inputs
+    from nbhood_cli.errors import NbhoodError
+
+    located, xy = _practice_points(job, options, practices)
+    size = located["list_size"].to_numpy(float)
+    if job.weighted and (np.isnan(size).any() or (size <= 0).any()):
+        raise NbhoodError(f"{job.practices}: --weighted needs a list size (e.g. "
+                          "registered_patients) above 0 for every practice with coordinates")
+    if job.centroids:
+        points = inputs.centroid_points(inputs.read(job.centroids, options), small)
+    else:
+        points = shapely.point_on_surface(small.frame.geometry.values)
+    best, distance = fp.nearest(shapely.get_coordinates(points), xy,
+                                size if job.weighted else None)
+    console.info(f"nearest is an approximation: each LSOA goes to the {_unit_word(job)} of "
+                 f"its nearest practice{' (list-size-weighted distance)' if job.weighted else ''}"
+                 f"{'' if shares is not None else '; no registrations say where patients live'}")
+    pairs = fp.nearest_pairs(best, distance, located, job.level, shares)
+    if np.isnan(size).all():
+        return pairs, None, located
+    unit_of, _ = fp.units(located, job.level)
+    return pairs, pd.Series(size, index=unit_of).groupby(level=0).sum().to_dict(), located
+
+
+def _practice_points(job: Job, options, practices):
+    """The practices that have coordinates (sorted by code, so ties go to the smallest)
+    and their points in the working CRS; the others are listed and left out."""
+    import shapely
+
+    from nbhood_cli import footprint as fp
+    from nbhood_cli.errors import NbhoodError
+    from nbhood_cli.io.read import NoGeometry, parse_source, read_layer
+
+    source = parse_source(job.practices)
+    spec = f"{source.path}:{source.layer}" if source.layer else str(source.path)
+    try:
+        layer = read_layer(spec, options)
+    except NoGeometry:
+        raise NbhoodError(f"{source.path}: --method nearest needs practice coordinates (lat/lon "
+                          "or easting/northing columns)") from None
+    for finding in layer.warnings:
+        if finding.code != "empty-geometry":  # listed below by practice code
+            console.warn(finding.message)
+    column = source.id_column or fp.find_column(layer.frame, fp.PRACTICE, str(source.path),
+                                                "practice code")
+    where = dict(zip(fp.as_codes(layer.frame[column]), layer.frame.geometry.values, strict=True))
+    has = practices["practice_code"].map(lambda c: c in where).to_numpy(bool)
+    if not has.any():
+        raise NbhoodError(f"{source.path}: no practice has coordinates; --method nearest needs "
+                          "them")
+    if not has.all():
+        console.warn(f"{source.path}: {int((~has).sum())} of {len(has)} practices have no "
+                     "coordinates and are left out of nearest: "
+                     f"{_first(sorted(practices.loc[~has, 'practice_code']))}")
+        lost = sorted(set(practices["pcn_code"]) - set(practices.loc[has, "pcn_code"]))
+        if lost:
+            console.warn(f"{source.path}: {len(lost)} PCN(s) have no practice with coordinates "
+                         f"and get no footprint: {_first(lost)}")
+    located = practices[has].sort_values("practice_code", kind="stable").reset_index(drop=True)
+    xy = shapely.get_coordinates(shapely.point_on_surface(
+        [where[c] for c in located["practice_code"]]))
+    return located, xy
+
+
+def _summary(job: Job, result, shares, codes, sexes) -> dict:
+    import numpy as np
+
+    frame = result.footprints
+    own = frame["own_share"].to_numpy(float) if "own_share" in frame else np.zeros(0)
+    summary = {"method": job.method, "level": job.level,
+               "approximation": job.method == "nearest",
+               "lsoas": int(len(codes)), "footprints": int(len(frame)),
+               "lsoas_in_no_footprint": result.unassigned,
+               "units_without_footprint": result.without,
+               "own_share_median": _number(np.nanmedian(own)) if np.isfinite(own).any()
+               else None}
+    if job.method == "min-share":
+        summary["min_share"] = job.min_share
+    if job.method == "nearest":
+        summary["weighted"] = job.weighted
+    if shares is not None:
+        summary["registrations"] = {
+            "sex": sexes,
+            "patients_in_lsoas": _number(shares.pairs["patients"].sum()),
+            "patients_outside_lsoas": _number(shares.outside["patients"].sum()),
+            "unlisted_practices": shares.unlisted["practice_code"].tolist(),
+            "unlisted_patients": _number(shares.unlisted["patients"].sum())}
+    summary["dissolve"] = {"coverage_union": result.dissolved.by_coverage,
+                           "overlay_union": result.dissolved.by_overlay}
+    return summary
+
+
+def _number(value) -> float:
+    return float(round(float(value), 6))
+
+
+def _title(job: Job) -> str:
+    what = {"majority": "largest share of registered patients",
+            "min-share": f"every PCN with ≥ {job.min_share:.0%} of registered patients",
+            "nearest": "nearest practice (approximation)"}[job.method]
+    return f"{_unit_word(job).upper() if job.level == 'pcn' else 'Practice'} footprints: {what}"
+
+
+def _closing(summary: dict) -> str:
+    text = (f"{summary['footprints']} footprint(s) over {summary['lsoas']} LSOAs by "
+            f"{summary['method']}")
+    if summary["approximation"]:
+        text += " (an approximation)"
+    if summary["own_share_median"] is not None:
+        text += ("; median share of a PCN's patients living in its footprint "
+                 f"{summary['own_share_median']:.2f}")
+    return text
+
+
+def _unit_word(job: Job) -> str:
+    return "PCN" if job.level == "pcn" else "practice"
+
+
+def _or_share(job: Job) -> str:
+    return f" or none holds {job.min_share:.0%}" if job.method == "min-share" else ""
+
+
+def _first(items, n: int = 5) -> str:
+    items = [str(i) for i in items]
+    return ", ".join(items[:n]) + (f" … {len(items) - n} more" if len(items) > n else "")
