@@ -47,18 +47,22 @@ def inputs() -> dict:
 def run(out: Path) -> tuple[float, float, str]:
     """(seconds, peak MB of the child, its stage log)."""
     p = inputs()
-    args = [str(ROOT / ".venv" / "bin" / "nbhood"), "-v", "map",
-            "--community", f"{p['community']}:ca_id",
-            "--statutory", f"lad={p['lad']}:lad24cd",
-            "--statutory", f"ward={p['ward']}:ward_id",
-            "--statutory", f"pcn={p['pcn']}:pcn_code",
-            "--population", f"{p['lsoa']}:lsoa21cd", "--count", "population",
-            "--assets", f"{p['assets']}:asset_id", "--out", str(out), "--overwrite"]
+    return nbhood("map", "--community", f"{p['community']}:ca_id",
+                  "--statutory", f"lad={p['lad']}:lad24cd",
+                  "--statutory", f"ward={p['ward']}:ward_id",
+                  "--statutory", f"pcn={p['pcn']}:pcn_code",
+                  "--population", f"{p['lsoa']}:lsoa21cd", "--count", "population",
+                  "--assets", f"{p['assets']}:asset_id", "--out", str(out), "--overwrite")
+
+
+def nbhood(command: str, *args: str) -> tuple[float, float, str]:
+    """``nbhood -v COMMAND ARGS`` in a fresh process: (seconds, its peak MB, its stderr)."""
     start = time.perf_counter()
-    done = subprocess.run(args, capture_output=True, text=True)
+    done = subprocess.run([str(ROOT / ".venv" / "bin" / "nbhood"), "-v", command, *args],
+                          capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
-        raise SystemExit(f"nbhood map failed: {done.stderr.strip().splitlines()[-1]}")
+        raise SystemExit(f"nbhood {command} failed: {done.stderr.strip().splitlines()[-1]}")
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return seconds, peak, done.stderr
 

@@ -9,10 +9,7 @@ from reading the CSV to the written footprints and prints the peak memory.
 
 from __future__ import annotations
 
-import resource
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,23 +63,18 @@ def inputs() -> dict:
 def run(out: Path) -> tuple[float, float, str, dict]:
     """(seconds, peak MB of the child, its stderr, input sizes)."""
     import pandas as pd
+    from england_map import nbhood
 
     p = inputs()
-    args = [str(ROOT / ".venv" / "bin" / "nbhood"), "-v", "footprint",
-            "--registrations", str(p["registrations.csv"]),
-            "--practices", str(p["practices.csv"]),
-            "--lsoa", f"{p['lsoa.parquet']}:lsoa21cd", "--count", "population",
-            "--method", "majority", "--out", str(out), "--overwrite", "--json"]
-    start = time.perf_counter()
-    done = subprocess.run(args, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"nbhood footprint failed: {done.stderr.strip().splitlines()[-1]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    seconds, peak, log = nbhood(
+        "footprint", "--registrations", str(p["registrations.csv"]),
+        "--practices", str(p["practices.csv"]), "--lsoa", f"{p['lsoa.parquet']}:lsoa21cd",
+        "--count", "population", "--method", "majority", "--out", str(out), "--overwrite",
+        "--json")
     practices = pd.read_csv(p["practices.csv"])
     sizes = {"practices": len(practices), "pcns": practices["pcn_code"].nunique(),
              "rows": sum(1 for _ in open(p["registrations.csv"], "rb")) - 1}
-    return seconds, peak, done.stderr, sizes
+    return seconds, peak, log, sizes
 
 
 def main() -> None:

@@ -111,6 +111,16 @@ def test_min_share_bands_by_hand(grid):
     assert frame["own_share"].tolist() == pytest.approx([15 / 25, 8 / 26, 12 / 26, 1.0])
 
 
+def test_min_share_takes_a_share_equal_to_it(grid):
+    """In L2, U2 and U3 hold exactly half the patients each: both take it at 0.5."""
+    result, _ = derive(grid, "min-share", 0.5)
+    assigned = result.shares[result.shares["assigned"]]
+    assert assigned[["lsoa_code", "pcn_code"]].values.tolist() == [
+        ["L1", "U1"], ["L2", "U2"], ["L2", "U3"]]
+    assert result.footprints[["footprint_id", "n_lsoas"]].values.tolist() == [
+        ["U1 50-100%", 1], ["U2 50-100%", 1], ["U3 50-100%", 1]]
+
+
 def test_min_share_default_takes_small_shares(grid):
     result, _ = derive(grid, "min-share")
     frame = result.footprints.set_index("footprint_id")
@@ -255,6 +265,7 @@ def test_dissolve_uses_the_coverage_union_only_where_it_is_right():
     assert (done.by_coverage, done.by_overlay) == (2, 3)
 
 
+@pytest.mark.realdata
 def test_dissolve_on_a_real_layer_equals_the_overlay_union():
     from conftest import trafford_layer
 
@@ -316,6 +327,12 @@ def test_generator_keeps_most_patients_near_with_a_long_tail():
     assert typical < 0.6 * weighted_median(everyone, np.tile(population, len(practice_xy)))
     # … and a tail lives more than three times as far
     assert a.patients[distance > 3 * typical].sum() / a.patients.sum() > 0.01
+    # each square's residents spread over several practices, as in the NHS file: nowhere
+    # does one practice hold three quarters, and in the median square none holds half
+    per_square = np.zeros((len(squares), len(practice_xy)))
+    np.add.at(per_square, (a.area, a.practice), a.patients)
+    top = per_square.max(axis=1) / per_square.sum(axis=1)
+    assert top.max() < 0.75 and np.median(top) < 0.5
 
 
 def independent_majority(rows, practice_pcn):

@@ -160,12 +160,50 @@ def test_practice_level(run, tmp_path):
     assert table["n_lsoas"].sum() == 60 and table["practice_code"].is_monotonic_increasing
 
 
-def test_nearest_on_the_sample_measures_coverage_with_registrations(run):
-    result = footprint(run, *TOWN, "--method", "nearest", "--json")
+def test_nearest_on_the_sample_measures_coverage_with_registrations(run, tmp_path):
+    """nearest assigns by distance and the registrations measure it: each PCN's own_share
+    recomputed from a brute-force nearest practice and the registration rows."""
+    out = tmp_path / "fp"
+    result = footprint(run, *TOWN, "--method", "nearest", "--out", out, "--json")
     summary = json.loads(result.stdout)
     assert summary["approximation"] is True and summary["footprints"] == 4
-    assert 0.3 < summary["own_share_median"] < 0.9
     assert "nearest is an approximation" in result.stderr
+    practices = pd.read_csv(SAMPLES / "gp_practices.csv").sort_values("practice_code")
+    where = to_bng(practices["lon"].to_numpy(), practices["lat"].to_numpy())
+    small = gpd.read_file(SAMPLES / "small_areas.geojson").to_crs(27700)
+    points = shapely.get_coordinates(shapely.point_on_surface(small.geometry.values))
+    d = np.hypot(points[:, None, 0] - where[None, :, 0], points[:, None, 1] - where[None, :, 1])
+    pcn_of = pd.Series(practices["pcn_code"].to_numpy()[d.argmin(axis=1)], index=small["sa_code"])
+    rows = pd.read_csv(SAMPLES / "gp_registrations.csv")
+    rows["pcn_code"] = rows["PRACTICE_CODE"].map(practices.set_index("practice_code")["pcn_code"])
+    home = rows[rows["LSOA_CODE"].map(pcn_of) == rows["pcn_code"]]
+    own = (home.groupby("pcn_code")["NUMBER_OF_PATIENTS"].sum()
+           / rows.groupby("pcn_code")["NUMBER_OF_PATIENTS"].sum())
+    layer = pd.read_csv(out / "footprints.csv").set_index("pcn_code")
+    assert layer["own_share"].to_dict() == pytest.approx(own.to_dict())
+    assert layer["n_lsoas"].to_dict() == pcn_of.value_counts().to_dict()
+    assert summary["own_share_median"] == pytest.approx(own.median())
+
+
+def test_nearest_ties_go_to_the_smallest_practice_code(run, tmp_path):
+    """Z9 (listed first) and A1 are both 1,000 m from L1's centre: A1 takes it. L2 is
+    1,100 m from M5 and 1,414 m from the others. Z9's PCN is nearest nowhere: listed."""
+    lsoa = tmp_path / "lsoa.geojson"
+    gpd.GeoDataFrame({"lsoa21cd": ["L1", "L2"]}, crs=27700, geometry=[
+        shapely.box(400_000, 300_000, 401_000, 301_000),
+        shapely.box(401_000, 300_000, 402_000, 301_000)]).to_file(lsoa)
+    practices = tmp_path / "practices.csv"
+    pd.DataFrame({"practice_code": ["Z9", "A1", "M5"], "pcn_code": ["UZ", "UA", "UM"],
+                  "easting": [400_500, 400_500, 402_600],
+                  "northing": [301_500, 299_500, 300_500]}).to_csv(practices, index=False)
+    out = tmp_path / "fp"
+    result = footprint(run, "--practices", practices, "--lsoa", f"{lsoa}:lsoa21cd",
+                       "--method", "nearest", "--out", out)
+    shares = pd.read_csv(out / "lsoa_shares.csv")
+    assert shares[["lsoa_code", "pcn_code", "nearest_practice", "distance_m"]] \
+        .values.tolist() == [["L1", "UA", "A1", 1000.0], ["L2", "UM", "M5", 1100.0]]
+    assert "1 PCN(s) have no footprint (no LSOA is nearest to their practices): UZ" \
+        in result.stderr
 
 
 # --- real data: nearest ---------------------------------------------------------------------
@@ -304,6 +342,39 @@ def test_unlisted_practices_and_unknown_lsoas_are_listed(run, tmp_path):
     summary = json.loads(result.stdout)
     assert summary["lsoas_in_no_footprint"] == ["MV0060"]
     assert summary["registrations"]["unlisted_practices"] == ["MV003"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("PUBLICATION,PRACTICE_CODE,LSOA_CODE,SEX\nX,MV001,MV0001,ALL\n",
+     "no number of patients column (looked for number_of_patients, patients, "
+     "registered_patients); columns are: PUBLICATION, PRACTICE_CODE, LSOA_CODE, SEX"),
+    ("org;area;count\nMV001;MV0001;5\n",  # semicolons: the reader finds the delimiter
+     "no practice code column (looked for practice_code, partner_organisation_code, "
+     "ods_code, org_code, code); columns are: org, area, count"),
+])
+def test_a_missing_registrations_column_lists_every_column_of_the_file(run, tmp_path, text,
+                                                                       message):
+    """Only the columns used are read from the large file, yet the message names them all."""
+    reg = tmp_path / "reg.csv"
+    reg.write_text(text)
+    args = [*TOWN]
+    args[args.index("--registrations") + 1] = reg
+    result = run("footprint", *args)
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {reg}: {message}\n"
+
+
+def test_lsoa_points_are_refused(run, tmp_path):
+    points = gpd.read_file(SAMPLES / "small_areas.geojson")
+    points["geometry"] = points.representative_point()
+    path = tmp_path / "points.geojson"
+    points.to_file(path)
+    args = [*TOWN]
+    args[args.index("--lsoa") + 1] = f"{path}:sa_code"
+    result = run("footprint", *args)
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {path}: holds Point geometries; footprints are drawn "
+                             "from LSOA polygons\n")
 
 
 def test_codes_of_another_vintage_are_refused(run, tmp_path):

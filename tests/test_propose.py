@@ -137,6 +137,9 @@ def test_community_areas_become_the_units_when_they_fit():
     assert table["status"].tolist() == ["kept whole", "kept whole"]
     assert table["population"].tolist() == [4000, 4000]
     assert result.summary["community_areas"]["kept_whole"] == 2
+    # Polsby–Popper of a square: 4π·s² / (4s)² = π/4
+    assert result.units["compactness"].tolist() == pytest.approx([np.pi / 4] * 3)
+    assert result.summary["compactness"] == pytest.approx({"mean": np.pi / 4, "min": np.pi / 4})
 
 
 def test_a_community_area_above_max_pop_is_split_and_says_why():
@@ -159,6 +162,34 @@ def test_small_community_areas_are_merged_and_say_why():
     assert result.community["status"].tolist() == ["merged", "merged"]
     assert result.community["reason"].tolist() == ["2,000 people, below min-pop"] * 2
     assert result.summary["community_areas"]["kept_whole"] == 2
+
+
+@pytest.mark.parametrize("cols, rows, lo, hi, shapes, nest, expected", [
+    # 8,000 people fit the bounds, but the nest layer cuts the grid in two halves
+    (4, 2, 3000, 10_000, {"c": cell(0, 0, 4, 2)},
+     {"E": cell(2, 0, 2, 2), "W": cell(0, 0, 2, 2)},
+     [("c", "split", "crosses nest units", "U001;U002")]),
+    # c's two cells touch only through cells no community area holds (a documented limit)
+    (5, 1, 1000, 10_000, {"c": shapely.union_all([cell(0, 0), cell(4, 0)])}, None,
+     [("c", "split", "its small areas are not contiguous", "U001;U003")]),
+    # b (1,000) can only join a (4,000): both merged, each saying its side
+    (5, 1, 3000, 5000, {"a": cell(0, 0, 4, 1), "b": cell(4, 0)}, None,
+     [("a", "merged", "took in a neighbour below min-pop", "U001"),
+      ("b", "merged", "1,000 people, below min-pop", "U001")]),
+    # a row of 6,000 within 3,000-4,000 has one answer, 3 + 3: a (the first 4) gives one up
+    (6, 1, 3000, 4000, {"a": cell(0, 0, 4, 1)}, None,
+     [("a", "split", "a neighbouring unit needed some of its small areas to meet the bounds",
+       "U001;U002")]),
+])
+def test_community_areas_say_why_they_were_split_or_merged(cols, rows, lo, hi, shapes, nest,
+                                                          expected):
+    frame, counts = grid(cols, rows)
+    nest = layer(nest, "pcn") if nest else None
+    result = run(frame, counts, lo, hi, community=layer(shapes), nest=nest)
+    check(result, frame, counts, lo, hi, nest=nest)
+    assert result.summary["violations"]["units"] == []
+    table = result.community[["community_id", "status", "reason", "units"]]
+    assert [tuple(r) for r in table.values.tolist()] == expected
 
 
 def test_a_below_min_community_area_prefers_its_own_neighbour_over_others():
@@ -378,7 +409,6 @@ def test_sheffield_lsoas_honour_the_community_neighbourhoods():
     assert whole >= 119 - 7
 
 
-@pytest.mark.realdata
 def test_sample_town_with_communities_nested_in_pcn_footprints():
     from nbhood_cli.io import load_table, read_layer
 
@@ -397,24 +427,35 @@ def test_sample_town_with_communities_nested_in_pcn_footprints():
 
 
 @pytest.mark.realdata
-def test_trafford_lsoas_nested_in_nearest_practice_pcn_footprints():
-    """Footprints as ``nbhood footprint --method nearest`` defines them, built here by hand:
-    each LSOA goes to the PCN of the practice nearest its point on surface, then dissolve.
-    LSOAs nest exactly in such footprints, so no unit may straddle two."""
+def test_trafford_lsoas_nested_in_nearest_pcn_footprints():
+    """Trafford's 139 LSOAs nested in the PCN footprints ``nbhood footprint --method nearest``
+    draws (``nbhood_cli.footprint``). The nearest practice of each LSOA is recomputed here by
+    brute force: LSOAs nest exactly in such footprints, so every unit's parent must be the
+    PCN of its LSOAs' nearest practice and none may straddle two."""
+    from nbhood_cli import footprint as fp
     from nbhood_cli.io import read_layer
 
     lsoa, counts = trafford_lsoa()
-    practices = read_layer(shared("trafford", "gp_practices.csv")).frame
-    points = shapely.point_on_surface(lsoa.geometry.values)
-    nearest = shapely.STRtree(practices.geometry.values).query_nearest(
-        points, all_matches=False)[1]
-    pcn = practices["pcn_code"].to_numpy()[nearest]
-    footprints = gpd.GeoDataFrame({"pcn_code": pcn}, geometry=lsoa.geometry.values,
-                                  crs=lsoa.crs).dissolve("pcn_code").reset_index()
+    table = read_layer(shared("trafford", "gp_practices.csv")).frame
+    practices, _ = fp.membership(table, "gp_practices.csv")
+    practices = practices.sort_values("practice_code", ignore_index=True)
+    where = table.set_index("practice_code").geometry[practices["practice_code"]]
+    xy = shapely.get_coordinates(where.values)
+    points = shapely.get_coordinates(shapely.point_on_surface(lsoa.geometry.values))
+    best, distance = fp.nearest(points, xy)
+    _, unit_table = fp.units(practices, "pcn")
+    pairs = fp.nearest_pairs(best, distance, practices, "pcn")
+    footprints = fp.footprints(lsoa, lsoa["lsoa21cd"].to_numpy(object), pairs, unit_table,
+                               "nearest", "pcn").footprints
+    assert len(footprints) == 5 and footprints["n_lsoas"].sum() == 139
+
+    d = np.hypot(points[:, None, 0] - xy[None, :, 0], points[:, None, 1] - xy[None, :, 1])
+    pcn = practices["pcn_code"].to_numpy()[np.argmin(d, axis=1)]
     nest = Areas(footprints, footprints["pcn_code"].tolist(), "pcn")
     frame = lsoa.rename(columns={"lsoa21cd": "code"})
     result = run(frame, counts, lo=3000, hi=10_000, nest=nest)
     check(result, frame, counts, 3000, 10_000, nest=nest)
     assert result.small_areas["parent"].tolist() == list(pcn[np.argsort(frame["code"])])
+    assert result.summary["nest"] == {"layer": "pcn", "units": 5, "small_areas_outside": 0}
     assert result.summary["violations"]["below_min"] + \
         result.summary["violations"]["above_max"] == 0

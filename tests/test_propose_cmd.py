@@ -95,6 +95,7 @@ def test_the_proposals_feed_nbhood_map(run, sample_run, tmp_path):
         parent.to_dict()
 
 
+@pytest.mark.realdata
 def test_trafford_nested_in_wards_prints_the_objective(run, tmp_path):
     t = lambda name: shared("trafford", name)  # noqa: E731
     out = tmp_path / "trafford"
@@ -126,6 +127,49 @@ def test_bad_options_fail_in_one_line_before_reading(run, tmp_path, extra, messa
     result = run(*args, *extra)
     assert result.exit_code == 2
     assert result.stderr == message + "\n"
+    assert not out.exists()
+
+
+def test_a_nest_layer_in_another_crs_gives_the_same_units(run, sample_run, tmp_path):
+    first, _ = sample_run
+    path = tmp_path / "pcn_3857.geojson"
+    gpd.read_file(SAMPLES / "pcn_footprints.geojson").to_crs(3857).to_file(path)
+    args = sample_args(tmp_path / "again")
+    args[args.index("--nest") + 1] = f"pcn={path}:pcn_code"
+    assert run(*args).exit_code == 0
+    assert (tmp_path / "again" / "proposals.csv").read_bytes() == \
+        (first / "proposals.csv").read_bytes()
+
+
+def mislabelled(frame):
+    """British National Grid metres declared as Web Mercator: the layer lands off Africa."""
+    return frame.to_crs(27700).set_crs(3857, allow_override=True)
+
+
+def as_points(frame):
+    return frame.assign(geometry=frame.representative_point())
+
+
+@pytest.mark.parametrize("option, name, edit, message", [
+    ("--nest", "pcn_footprints.geojson", mislabelled,
+     "no small area lies in a unit of --nest pcn; check it covers the same place as --source "
+     "(and its CRS)"),
+    ("--nest", "pcn_footprints.geojson", as_points, "holds Point geometries; --nest needs "
+                                                    "polygons"),
+    ("--community", "community_areas.geojson", as_points,
+     "holds Point geometries; --community needs polygons"),
+])
+def test_layers_that_cannot_hold_units_fail_in_one_line(run, tmp_path, option, name, edit,
+                                                        message):
+    path = tmp_path / name
+    edit(gpd.read_file(SAMPLES / name)).to_file(path)
+    out = tmp_path / "out"
+    args = sample_args(out)
+    at = args.index(option) + 1
+    args[at] = args[at].replace(str(SAMPLES / name), str(path))
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == f"error: {path}: {message}"
     assert not out.exists()
 
 

@@ -44,16 +44,19 @@ def column_key(name) -> str:
     return re.sub(r"[^0-9a-z]+", "_", str(name).strip().lower()).strip("_")
 
 
-def find_column(frame, names, where: str, what: str | None = None) -> str | None:
+def find_column(frame, names, where: str, what: str | None = None,
+                header=None) -> str | None:
     """The frame's column matching one of ``names`` (case and punctuation ignored); with
-    ``what``, a missing column is an error saying what was looked for."""
+    ``what``, a missing column is an error listing the file's columns (``header`` when
+    only some of them were read)."""
     keys = {}
     for column in frame.columns:
         keys.setdefault(column_key(column), column)
     found = next((keys[n] for n in names if n in keys), None)
     if found is None and what:
+        shown = frame.columns if header is None else header
         raise NbhoodError(f"{where}: no {what} column (looked for {', '.join(names)}); "
-                          f"columns are: {', '.join(map(str, frame.columns))}")
+                          f"columns are: {', '.join(map(str, shown))}")
     return found
 
 
@@ -191,17 +194,18 @@ class Registered:
     sexes: str  # "ALL rows", "MALE + FEMALE summed" or "no SEX column"
 
 
-def registrations(frame, where: str, row_label: str = "line") -> Registered:
+def registrations(frame, where: str, row_label: str = "line", header=None) -> Registered:
     """Normalise a "Patients Registered at a GP Practice" LSOA file (or any table with a
     practice code, LSOA code and patient count). With a SEX column, the ALL rows are used;
     for a practice and LSOA without an ALL row, its other rows (MALE, FEMALE) are summed —
-    patients are never counted twice. Bad counts and repeated rows are errors."""
+    patients are never counted twice. Bad counts and repeated rows are errors. ``header``:
+    the file's columns when only some were read, for messages."""
     import numpy as np
     import pandas as pd
 
-    practice = find_column(frame, PRACTICE, where, "practice code")
-    lsoa = find_column(frame, LSOA, where, "LSOA code")
-    count = find_column(frame, PATIENTS, where, "number of patients")
+    practice = find_column(frame, PRACTICE, where, "practice code", header)
+    lsoa = find_column(frame, LSOA, where, "LSOA code", header)
+    count = find_column(frame, PATIENTS, where, "number of patients", header)
     sex = find_column(frame, SEX, where)
     values, problem = _counts(frame[count])
     if problem is not None:

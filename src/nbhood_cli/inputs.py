@@ -137,6 +137,13 @@ def areas(spec: str, name: str, options: ReadOptions):
     return Areas(frame, ids, name, frame[label].tolist() if label else None, layer)
 
 
+def polygons(layer, why: str) -> None:
+    """Refuse points or lines where areas are needed; ``why`` ends the message."""
+    kinds = set(layer.frame.geom_type) - {"Polygon", "MultiPolygon"}
+    if kinds:
+        raise NbhoodError(f"{layer.path}: holds {', '.join(sorted(kinds))} geometries; {why}")
+
+
 def parse_statutory(spec: str, option: str = "--statutory") -> tuple[str, str]:
     """``NAME=PATH[:ID]`` → (name, ``PATH[:ID]``)."""
     name, sep, rest = spec.partition("=")

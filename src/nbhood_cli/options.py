@@ -62,6 +62,9 @@ Community = Annotated[str, typer.Option(
 Statutory = Annotated[list[str], typer.Option(
     "--statutory", metavar="NAME=PATH[:ID]",
     help="A statutory layer, e.g. ward=wards.geojson:wd23cd; repeatable.")]
+Attribution = Annotated[list[str] | None, typer.Option(
+    "--attribution", metavar="TEXT",
+    help="Credit line printed on the maps (the data's licence); repeatable.")]
 Out = Annotated[Path | None, typer.Option(
     "--out", help="Write .csv or .geojson (main result), .gpkg (all), or a folder (all).")]
 

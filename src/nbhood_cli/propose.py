@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nbhood_cli.adjacency import components, neighbours
+from nbhood_cli.footprint import whole
 from nbhood_cli.partition import Problem, partition
 
 
@@ -87,14 +88,6 @@ def belongs(frame, areas, mostly: float):
     return out
 
 
-def _people(values):
-    """Whole numbers when every count is one (a census), else floats."""
-    import numpy as np
-
-    values = np.asarray(values, dtype=float)
-    return values.astype(np.int64) if np.all(values == np.round(values)) else values
-
-
 class _Facts:
     """The final assignment and what can be said about it, measured independently."""
 
@@ -106,7 +99,7 @@ class _Facts:
         self.parent, self.member, self.label = parent, member, label
         self.lists, self.settings = lists, settings
         self.community, self.nest = community, nest
-        self.integral = _people(pop).dtype.kind == "i"
+        self.integral = whole(pop).dtype.kind == "i"
         n_units = int(label.max()) + 1 if len(label) else 0
         self.nodes = [[] for _ in range(n_units)]
         for v, u in enumerate(label.tolist()):
@@ -187,7 +180,7 @@ class _Facts:
 
         return pd.DataFrame({
             "small_area": self.codes,
-            "population": _people(self.pop) if self.integral else self.pop,
+            "population": whole(self.pop),
             "unit_id": [self.unit_id[u] for u in self.label.tolist()],
             "community_area": [self._community_id(c) for c in self.member.tolist()],
             "parent": [self._parent_id(p) for p in self.parent.tolist()],

@@ -52,9 +52,7 @@ def assets(
         help="…and the share with fewest assets per 1,000.")] = 0.2,
     maps: Annotated[bool, typer.Option("--maps/--no-maps",
                                        help="Draw asset_map.png and asset_map.html.")] = True,
-    attribution: Annotated[list[str] | None, typer.Option(
-        "--attribution", metavar="TEXT",
-        help="Credit line printed on the maps (the data's licence); repeatable.")] = None,
+    attribution: opt.Attribution = None,
     overwrite: opt.Overwrite = False,
     assume_crs: opt.AssumeCrs = None,
     crs: opt.WorkingCrs = "EPSG:27700",

@@ -35,18 +35,20 @@ class Level(StrEnum):
 Registrations = Annotated[str | None, typer.Option(
     "--registrations", metavar="PATH",
     help="GP registrations by LSOA (NHS gp-reg-pat-prac-lsoa file: PRACTICE_CODE, LSOA_CODE, "
-         "NUMBER_OF_PATIENTS).")]
+         "NUMBER_OF_PATIENTS); needed by majority and min-share.")]
 Practices = Annotated[str, typer.Option(
     "--practices", metavar="PATH[:CODE]",
-    help="Practice → PCN membership (ePCN sheet, or practice_code, pcn_code, pcn_name); for "
-         "nearest, with coordinates and list sizes.")]
+    help="Practice → PCN membership (ePCN sheet, or practice_code, pcn_code, pcn_name; CODE "
+         "names the practice code column); for nearest, with coordinates and list sizes.")]
 MethodOption = Annotated[Method, typer.Option(
-    "--method", help="majority, min-share (overlapping) or nearest (approximation, no "
+    "--method", help="majority: each LSOA to the PCN with most of its patients; min-share: to "
+                     "every PCN with at least --min-share of them (footprints overlap); "
+                     "nearest: to the PCN of the nearest practice (an approximation, needs no "
                      "registrations).")]
 LevelOption = Annotated[Level, typer.Option(
     "--level", help="One footprint per PCN or per practice.")]
 MinShare = Annotated[float, typer.Option(
-    "--min-share", min=0.0, max=1.0,
+    "--min-share", min=0.0, max=1.0, metavar="SHARE",
     help="min-share: a PCN's footprint takes LSOAs where it holds at least this share of "
          "the patients.")]
 Weighted = Annotated[bool, typer.Option(
@@ -59,7 +61,8 @@ AsAt = Annotated[str | None, typer.Option(
 def footprint(
     practices: Practices,
     lsoa: Annotated[str, typer.Option("--lsoa", metavar="PATH[:ID]",
-                                      help="LSOA polygons, ids as in the registrations.")],
+                                      help="LSOA polygons; ID: their code column, codes as in "
+                                           "the registrations.")],
     registrations: Registrations = None,
     method: MethodOption = Method.majority,
     level: LevelOption = Level.pcn,
@@ -225,11 +228,14 @@ def _lsoa(job: Job, options):
 
 
 def _lsoa_codes(small):
+    """The LSOAs' codes; they must be polygons, as footprints are dissolved from them."""
+    from nbhood_cli import inputs
     from nbhood_cli.errors import NbhoodError
 
     if not small.layer.id_column:
         raise NbhoodError(f"{small.layer.path}: say which column holds the LSOA codes, as in "
                           f"{small.layer.path}:lsoa21cd")
+    inputs.polygons(small.layer, "footprints are drawn from LSOA polygons")
     return small.frame[small.layer.id_column].astype(str).to_numpy(object)
 
 
@@ -245,11 +251,29 @@ def _table(spec: str, columns=None):
 
 
 def _registrations(spec: str):
+    """Only the columns used are read (the national file has 1.5 million rows); the others'
+    names are kept for the message when a needed one is missing."""
+    import pandas as pd
+
     from nbhood_cli import footprint as fp
+    from nbhood_cli.errors import NbhoodError
+    from nbhood_cli.io.read import parse_source
 
     wanted = {*fp.PRACTICE, *fp.LSOA, *fp.PATIENTS, *fp.SEX}
-    source, table = _table(spec, columns=lambda name: fp.column_key(name) in wanted)
-    return fp.registrations(table.frame, str(source.path), table.row_label)
+    header: dict[str, None] = {}  # the reader may ask about a name more than once
+
+    def used(name) -> bool:
+        header[str(name).strip()] = None
+        return fp.column_key(name) in wanted
+
+    where = str(parse_source(spec).path)
+    try:
+        _, table = _table(spec, columns=used)
+    except NbhoodError:
+        if header and not any(fp.column_key(name) in wanted for name in header):
+            fp.registrations(pd.DataFrame(columns=list(header)), where)  # names what is missing
+        raise
+    return fp.registrations(table.frame, where, table.row_label, list(header))
 
 
 def _membership(job: Job):
@@ -326,8 +350,9 @@ def _nearest(job: Job, options, practices, small, shares):
         points = shapely.point_on_surface(small.frame.geometry.values)
     best, distance = fp.nearest(shapely.get_coordinates(points), xy,
                                 size if job.weighted else None)
-    console.info(f"nearest is an approximation: each LSOA goes to the {_unit_word(job)} of "
-                 f"its nearest practice{' (list-size-weighted distance)' if job.weighted else ''}"
+    goes = "the PCN of its nearest practice" if job.level == "pcn" else "its nearest practice"
+    console.info(f"nearest is an approximation: each LSOA goes to {goes}"
+                 f"{' (list-size-weighted distance)' if job.weighted else ''}"
                  f"{'' if shares is not None else '; no registrations say where patients live'}")
     pairs = fp.nearest_pairs(best, distance, located, job.level, shares)
     if np.isnan(size).all():

@@ -30,7 +30,8 @@ def propose(
         help="Community-drawn areas to keep together.")] = None,
     nest: Annotated[str | None, typer.Option(
         "--nest", metavar="NAME=PATH[:ID]",
-        help="Statutory layer every unit must lie inside, e.g. pcn=footprints.geojson.")
+        help="Statutory layer every unit must lie inside, e.g. "
+             "pcn=footprints.geojson:pcn_code.")
     ] = None,
     max_pop: Annotated[int, typer.Option(
         "--max-pop", min=1, metavar="PEOPLE", help="Most people in a unit.")] = 10_000,
@@ -44,11 +45,11 @@ def propose(
         "--adjacency", help="Neighbours share an edge (rook) or also a corner (queen).")
     ] = Adjacency.rook,
     seed: Annotated[int, typer.Option(
-        "--seed", metavar="N", help="Seed of the one random choice (sweep directions).")] = 0,
+        "--seed", metavar="N",
+        help="Seed of the one random choice (the angle of the cuts): same seed, same units.")
+    ] = 0,
     maps: Annotated[bool, typer.Option("--map/--no-map", help="Draw map.png.")] = True,
-    attribution: Annotated[list[str] | None, typer.Option(
-        "--attribution", metavar="TEXT",
-        help="Credit line printed on the map (the data's licence); repeatable.")] = None,
+    attribution: opt.Attribution = None,
     overwrite: opt.Overwrite = False,
     assume_crs: opt.AssumeCrs = None,
     crs: opt.WorkingCrs = "EPSG:27700",
@@ -57,8 +58,7 @@ def propose(
     """Propose neighbourhood units: contiguous groups of small areas within --min-pop and
     --max-pop that keep community areas whole where the bounds allow and lie inside one unit
     of the --nest layer."""
-    from nbhood_cli import console, inputs
-    from nbhood_cli.errors import NbhoodError
+    from nbhood_cli import inputs
     from nbhood_cli.io.read import ReadOptions
     from nbhood_cli.propose import Settings
     from nbhood_cli.propose import propose as run
@@ -68,17 +68,12 @@ def propose(
     options = ReadOptions(assume_crs=assume_crs, crs=crs)
     small = inputs.small_areas(source, counts, join, count, options)
     key = small.layer.id_column or join
-    if not key:
-        raise NbhoodError(f"{small.layer.path}: name the small areas' code column with "
-                          "--source PATH:ID")
     areas = inputs.areas(community, "community", options) if community else None
     parents = inputs.areas(nest_spec[1], nest_spec[0], options) if nest_spec else None
+    _check_layers(small, key, areas, parents)
     settings = Settings(min_pop, max_pop, mostly, adjacency.value, seed)
     result = run(small.frame, small.counts, small.frame[key].tolist(), settings, areas, parents)
-    outside = result.summary.get("nest", {}).get("small_areas_outside", 0)
-    if outside:
-        console.warn(f"{outside} small area(s) lie in no unit of --nest {nest_spec[0]}; "
-                     "they are proposed apart, with no parent")
+    _check_nested(result, parents)
     credits = [*(attribution or []), _credits(source, community, nest_spec)]
     written = _write(out, overwrite, result, maps, "\n".join(credits))
     if json_out:
@@ -100,6 +95,34 @@ def _check(out: Path, overwrite: bool, min_pop: int, max_pop: int) -> None:
         raise NbhoodError(f"{out}: --out is a folder; give a name without an extension")
     if out.exists() and not overwrite:
         raise NbhoodError(f"{out}: already exists; pass --overwrite to replace it")
+
+
+def _check_layers(small, key, areas, parents) -> None:
+    """The small areas need codes, and every layer polygons: units are built from areas."""
+    from nbhood_cli import inputs
+    from nbhood_cli.errors import NbhoodError
+
+    if not key:
+        raise NbhoodError(f"{small.layer.path}: name the small areas' code column with "
+                          "--source PATH:ID")
+    for option, layer in (("--source", small), ("--community", areas), ("--nest", parents)):
+        if layer is not None:
+            inputs.polygons(layer.layer, f"{option} needs polygons")
+
+
+def _check_nested(result, parents) -> None:
+    """Small areas in no nest unit are proposed apart, said; none in any is a wrong layer."""
+    from nbhood_cli import console
+    from nbhood_cli.errors import NbhoodError
+
+    outside = result.summary.get("nest", {}).get("small_areas_outside", 0)
+    if outside and outside == result.summary["small_areas"]:
+        raise NbhoodError(f"{parents.layer.path}: no small area lies in a unit of --nest "
+                          f"{parents.name}; check it covers the same place as --source (and "
+                          "its CRS)")
+    if outside:
+        console.warn(f"{outside} small area(s) lie in no unit of --nest {parents.name}; "
+                     "they are proposed apart, with no parent")
 
 
 def _credits(source: str, community: str | None, nest_spec) -> str:
