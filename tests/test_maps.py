@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
-from shapely.geometry import Point, box
+from shapely.geometry import Point, Polygon, box
 
 import browser
 from conftest import shared
@@ -97,9 +97,23 @@ def render_html(folder: Path, name: str = "map.html", title: str = "Assets by ar
     return path
 
 
+LAYER = re.compile(r"^\s*var (geo_json_\d+) = nbhood\.(shapes|dots)\((.*)\);$", re.M)
+
+
+def layers(text: str) -> list[tuple[str, object, dict]]:
+    """(kind, data, options) of each data layer of the page, in page order."""
+    decoder = json.JSONDecoder()
+    found = []
+    for match in LAYER.finditer(text):
+        data, end = decoder.raw_decode(match.group(3))
+        options, _ = decoder.raw_decode(match.group(3)[end + 2:])
+        found.append((match.group(2), data, options))
+    return found
+
+
 def geojson_blobs(text: str) -> list[dict]:
-    """The FeatureCollections folium embedded, one per layer, in page order."""
-    return [json.loads(m) for m in re.findall(r"geo_json_\d+_add\((\{.*\})\);", text)]
+    """The FeatureCollections embedded, one per shape layer, in page order."""
+    return [data for kind, data, _ in layers(text) if kind == "shapes"]
 
 
 def overlays(text: str) -> list[str]:
@@ -108,6 +122,33 @@ def overlays(text: str) -> list[str]:
     block = text.split("overlays :", 1)[1].split("};", 1)[0]
     found = re.findall(r'^\s*("(?:[^"\\]|\\.)*") : geo_json_\d+,$', block, re.M)
     return [json.loads(name) for name in found]
+
+
+def wiggly(n: int = 4, vertices: int = 400) -> gpd.GeoDataFrame:
+    """Round areas with many vertices, as drawn boundaries have."""
+    shapes = [Point(X0 + 2500 * i, Y0).buffer(1000, quad_segs=vertices // 4) for i in range(n)]
+    return gpd.GeoDataFrame({"area_id": [f"W{i}" for i in range(n)],
+                             "name": [f"Round {i}" for i in range(n)],
+                             "population": np.arange(n) * 1000 + 500}, geometry=shapes,
+                            crs="EPSG:27700")
+
+
+def statutory() -> maps.Overlay:
+    units = gpd.GeoDataFrame({"unit_id": ["U1", "U2"], "population": [9000, 4000],
+                              "tip": ["ward U1", "ward U2"]},
+                             geometry=[box(X0, Y0, X0 + 1500, Y0 + 2000),
+                                       box(X0 + 1500, Y0, X0 + 3000, Y0 + 2000)],
+                             crs="EPSG:27700")
+    return maps.Overlay("ward units", units, "#2166ac", dash="6 4", tip="tip",
+                        popup=("unit_id", "population"))
+
+
+def gaps() -> maps.Overlay:
+    holes = gpd.GeoDataFrame({"unit_id": ["U1"], "population": [120], "tip": ["gap in U1"]},
+                             geometry=[box(X0 + 100, Y0 + 100, X0 + 300, Y0 + 300)],
+                             crs="EPSG:27700")
+    return maps.Overlay("Gaps: ward", holes, "#bf812d", fill=0.3, tip="tip",
+                        popup=("unit_id", "population"))
 
 
 # --- pure helpers ------------------------------------------------------------------------------
@@ -167,6 +208,15 @@ def test_png_without_values_or_assets(tmp_path):
     assert_not_blank(pixels(path), min_colours=20)
 
 
+def test_png_of_point_areas_without_assets(tmp_path):
+    """Areas given as points (a CSV of places) and no asset layer still draw."""
+    places = assets().rename(columns={"name": "area_id"}).assign(assets_per_1000=1.0)
+    path = tmp_path / "points.png"
+    maps.static_map(places, None, path, title="Places", attribution=ATTRIBUTION)
+    image = pixels(path)
+    assert image.std() > 10 and rgb(maps.OUTLINE) in colours_present(image)
+
+
 def test_empty_layers_are_refused_in_one_line(tmp_path):
     with pytest.raises(NbhoodError, match="nothing to map"):
         render_static(tmp_path, areas=areas().iloc[:0], assets=assets().iloc[:0])
@@ -192,25 +242,45 @@ def test_html_has_a_layer_per_category_and_a_control(tmp_path):
     blobs = geojson_blobs(text)
     assert [len(b["features"]) for b in blobs] == \
         [len(areas())] + [int((assets()["category"] == c).sum()) for c in colours]
-    tips = [f["properties"]["tip"] for f in blobs[1]["features"]]  # care_home comes first
+    tips = [f["properties"]["t"] for f in blobs[1]["features"]]  # care_home comes first
     assert tips == ["Hollies — care_home"]
 
 
 def test_html_popups_show_the_columns_that_exist(tmp_path):
     text = render_html(tmp_path).read_text(encoding="utf-8")
-    aliases = json.loads(re.search(r"let aliases = (\[.*?\]);", text).group(1))
-    assert aliases == ["area id", "name", "population", "assets per 1000", "tension"]
-    first = geojson_blobs(text)[0]["features"][0]["properties"]
-    assert first == {"p0": "A0", "p1": "Northgate", "p2": "1,200", "p3": "1.50",
-                     "p4": "0.100", "tip": "Northgate"}
+    _, data, options = layers(text)[0]
+    assert options["fields"] == ["area id", "name", "population", "assets per 1000", "tension"]
+    first = data["features"][0]["properties"]
+    assert first == {"s": 0, "t": "Northgate", "v": ["A0", "Northgate", "1,200", "1.50", "0.100"]}
+    fills = [options["styles"][f["properties"]["s"]]["fillColor"] for f in data["features"]]
+    assert fills == maps.shading(areas(), "assets_per_1000")[0]
 
 
 def test_html_escapes_user_text(tmp_path):
     text = render_html(tmp_path, title="Trafford <b>&</b>").read_text(encoding="utf-8")
     assert "<script>alert" not in text and '"x"' not in text
     assert "<title>Trafford &lt;b&gt;&amp;&lt;/b&gt;</title>" in text
-    tips = [f["properties"]["tip"] for blob in geojson_blobs(text) for f in blob["features"]]
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; `${x}` \\ &amp; Co — gp" in tips
+    tips = [f["properties"]["t"] for blob in geojson_blobs(text) for f in blob["features"]]
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; `$&#123;x&#125;` \\ &amp; Co — gp" \
+        in tips
+
+
+def test_html_user_text_is_not_a_template(tmp_path):
+    """folium compiles what it renders as a Jinja template again: names, titles and credits
+    that look like templates must come out as written, not evaluated."""
+    frame = areas()
+    frame.loc[0, "name"] = "{{ 7*7 }} {% raw %}"
+    page = tmp_path / "map.html"
+    maps.interactive_map(frame, assets().assign(category="{{ 6*7 }}"), page,
+                         title="Map {{ 5*5 }}", attribution="Credit {# x #} {{ 4*4 }}")
+    text = page.read_text(encoding="utf-8")
+    assert "<title>Map &#123;&#123; 5*5 &#125;&#125;</title>" in text
+    names = overlays(text)
+    assert "&#123;&#123; 6*7 &#125;&#125; (7)" in names[1]
+    first = geojson_blobs(text)[0]["features"][0]["properties"]
+    assert first["t"] == "&#123;&#123; 7*7 &#125;&#125; &#123;% raw %&#125;"
+    attribution = json.loads(re.search(r'"attribution": ("(?:[^"\\]|\\.)*")', text).group(1))
+    assert attribution.startswith("Credit &#123;# x #&#125; &#123;&#123; 4*4 &#125;&#125; | ")
 
 
 def test_html_coordinates_are_lon_lat_to_6_decimals(tmp_path):
@@ -229,6 +299,112 @@ def test_html_attribution_is_escaped_and_credits_the_basemap(tmp_path):
     assert "Open Government Licence" in attribution and "CARTO" in attribution
     assert maps.attribution_html("a <b>\nc") == \
         f"a &lt;b&gt; | c | {maps.OSM_CREDIT} | {maps.TILES_CREDIT}"
+
+
+def render_full(folder: Path, name: str = "full.html", **overrides) -> Path:
+    """The areas with tension labels, a statutory layer and its gaps, and the assets."""
+    path = folder / name
+    frame = areas().assign(severity=["high", "none", "medium", "low", None, "high"])
+    maps.interactive_map(frame, overrides.get("assets", assets()), path, title="Full",
+                         attribution=ATTRIBUTION, tension="severity",
+                         overlays=overrides.get("overlays", (statutory(), gaps())))
+    return path
+
+
+def test_html_overlays_between_areas_and_assets(tmp_path):
+    text = render_full(tmp_path).read_text(encoding="utf-8")
+    names = overlays(text)
+    assert names[0] == "Areas: assets per 1000"
+    assert "ward units (2)" in names[1] and "border-top:2px dashed #2166ac" in names[1]
+    assert "Gaps: ward (1)" in names[2] and "background:#bf812d" in names[2]
+    assert len(names) == 3 + len(category_colours(assets()))
+    _, units, unit_options = layers(text)[1]
+    assert unit_options["styles"] == [{"color": "#2166ac", "weight": 1.5, "fill": False,
+                                       "fillColor": "#2166ac", "fillOpacity": 0.0,
+                                       "dashArray": "6 4"}]
+    assert unit_options["fields"] == ["unit id", "population"]
+    assert [f["properties"] for f in units["features"]] == [
+        {"t": "ward U1", "v": ["U1", "9,000"]}, {"t": "ward U2", "v": ["U2", "4,000"]}]
+    _, holes, hole_options = layers(text)[2]
+    assert hole_options["styles"][0]["fill"] is True
+    assert hole_options["styles"][0]["fillOpacity"] == 0.3
+    assert holes["features"][0]["properties"]["t"] == "gap in U1"
+
+
+def test_html_tension_outlines(tmp_path):
+    """High and medium tension areas are outlined; the legend lists only what is drawn."""
+    text = render_full(tmp_path).read_text(encoding="utf-8")
+    _, data, options = layers(text)[0]
+    outlines = [options["styles"][f["properties"]["s"]]["color"] for f in data["features"]]
+    high, medium = maps.TENSION_LINES["high"]["color"], maps.TENSION_LINES["medium"]["color"]
+    assert outlines == [high, maps.OUTLINE, medium, maps.OUTLINE, maps.OUTLINE, high]
+    legend = text.split('id="nbhood-legend"', 1)[1].split("</div></div>", 1)[0]
+    assert "high tension" in legend and "medium tension" in legend
+    calm = areas().assign(severity="low")
+    maps.interactive_map(calm, assets(), tmp_path / "calm.html", title="Calm",
+                         attribution=ATTRIBUTION, tension="severity")
+    assert "tension</div>" not in (tmp_path / "calm.html").read_text(encoding="utf-8")
+
+
+def test_html_big_register_as_dots(tmp_path, monkeypatch):
+    """Beyond MARKERS_MAX assets: one canvas of dots per category, every asset drawn at about
+    a metre, and a note on the page and for the log."""
+    monkeypatch.setattr(maps, "MARKERS_MAX", 5)
+    page = tmp_path / "dots.html"
+    notes = maps.interactive_map(areas(), assets(), page, title="Dots",
+                                 attribution=ATTRIBUTION)
+    assert notes == ["7 assets, more than 5: drawn as dots without names; every asset is in "
+                     "layers/assets.geojson."]
+    text = page.read_text(encoding="utf-8")
+    assert 'id="nbhood-note"' in text and notes[0] in text
+    assert '"preferCanvas": true' in text
+    spots = [(data, options) for kind, data, options in layers(text) if kind == "dots"]
+    colours = category_colours(assets())
+    assert [options["colour"] for _, options in spots] == list(colours.values())
+    lonlat = assets().to_crs("EPSG:4326").get_coordinates().to_numpy()
+    pharmacies = np.flatnonzero(assets()["category"] == "pharmacy")
+    pharmacy = spots[list(colours).index("pharmacy")][0]
+    assert pharmacy == np.rint(lonlat[pharmacies] * 1e5).astype(int).ravel().tolist()
+    assert page.read_bytes() == render_dots_again(tmp_path)
+
+
+def render_dots_again(folder: Path) -> bytes:
+    page = folder / "again.html"
+    maps.interactive_map(areas(), assets(), page, title="Dots", attribution=ATTRIBUTION)
+    return page.read_bytes()
+
+
+def test_html_big_shapes_simplified(tmp_path, monkeypatch):
+    """Beyond VERTICES_MAX vertices shapes are simplified to a round number of metres and
+    written to 5 decimals; the page says so."""
+    frame = wiggly()
+    page = tmp_path / "exact.html"
+    maps.interactive_map(frame, None, page, title="Exact", attribution=ATTRIBUTION,
+                         value="population")
+    exact = geojson_blobs(page.read_text(encoding="utf-8"))[0]["features"]
+    monkeypatch.setattr(maps, "VERTICES_MAX", 1000)
+    page = tmp_path / "simple.html"
+    notes = maps.interactive_map(frame, None, page, title="Simple", attribution=ATTRIBUTION,
+                                 value="population")
+    assert notes == ["Shapes simplified to 1 m to keep this page light; the exact shapes are "
+                     "in the layers/ files."]
+    simple = geojson_blobs(page.read_text(encoding="utf-8"))[0]["features"]
+    count = [len(f["geometry"]["coordinates"][0]) for f in exact]
+    fewer = [len(f["geometry"]["coordinates"][0]) for f in simple]
+    assert count == [401] * 4 and all(30 < n < 200 for n in fewer)
+    numbers = re.findall(r"-?\d+\.\d+", json.dumps([f["geometry"] for f in simple]))
+    assert max(len(n.split(".")[1]) for n in numbers) == 5
+    for mine, theirs in zip(simple, exact, strict=True):  # still the same round areas
+        a, b = Polygon(mine["geometry"]["coordinates"][0]), Polygon(theirs["geometry"]
+                                                                   ["coordinates"][0])
+        assert a.symmetric_difference(b).area < 0.01 * b.area
+
+
+def test_html_simplification_keeps_tiny_shapes():
+    """A shape that simplifying would empty keeps its own few vertices."""
+    tiny = gpd.GeoDataFrame({"n": [1]}, geometry=[box(X0, Y0, X0 + 0.3, Y0 + 0.3)],
+                            crs="EPSG:27700")
+    assert maps._shapes(tiny, 5.0).geometry.iloc[0].equals(tiny.geometry.iloc[0])
 
 
 # --- in a browser ------------------------------------------------------------------------------
@@ -259,6 +435,63 @@ def test_html_draws_in_chromium(tmp_path):
     assert "leaflet-control-layers" in dom and 'id="nbhood-legend"' in dom
     for category in category_colours(assets()):
         assert category in dom
+
+
+def test_html_with_every_layer_draws_in_chromium(tmp_path):
+    """Areas, a statutory layer, its gaps and the assets: each feature a path, every switch in
+    the layer control, the tension outline in its colour."""
+    image, dom = browse(render_full(tmp_path), tmp_path)
+    assert interactive_paths(dom) == len(areas()) + 2 + 1 + len(assets())
+    assert dom.count('class="leaflet-control-layers-selector"') == 3 + len(
+        category_colours(assets()))
+    assert 'stroke="#b2182b"' in dom  # high tension
+    assert 'stroke-dasharray="6 4"' in dom  # the ward outlines
+    assert_not_blank(image, min_colours=30)
+
+
+# Counts the opaque pixels of each colour on each dots canvas, once the page has drawn.
+PROBE = """<script>
+window.addEventListener("load", function () { setTimeout(function () {
+  var out = [];
+  document.querySelectorAll("canvas.leaflet-zoom-hide").forEach(function (c) {
+    var d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data, seen = {};
+    for (var i = 0; i < d.length; i += 4) {
+      if (d[i + 3] === 255) { var k = d[i] + "," + d[i + 1] + "," + d[i + 2];
+                              seen[k] = (seen[k] || 0) + 1; }
+    }
+    out.push(seen);
+  });
+  var pre = document.createElement("pre");
+  pre.id = "probe";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+}, 500); });
+</script>"""
+
+
+def test_html_dots_draw_on_a_canvas_in_chromium(tmp_path, monkeypatch):
+    """A big register: each category's dots are drawn on a canvas of their own, in its
+    colour with a dark edge, one for every asset."""
+    monkeypatch.setattr(maps, "MARKERS_MAX", 5)
+    monkeypatch.setattr(maps, "VERTICES_MAX", 10)
+    page = tmp_path / "dots.html"
+    maps.interactive_map(areas(), assets(), page, title="Dots", attribution=ATTRIBUTION)
+    probed = tmp_path / "probed.html"
+    probed.write_text(page.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"),
+                      encoding="utf-8")
+    image, dom = browse(probed, tmp_path)
+    assert interactive_paths(dom) == 0 and "leaflet-zoom-animated" in dom  # shapes on canvas
+    canvases = json.loads(re.search(r'<pre id="probe">(.*?)</pre>', dom).group(1))
+    colours = category_colours(assets())
+    assert len(canvases) == len(colours)
+    for (name, colour), seen in zip(colours.items(), canvases, strict=True):
+        dots = int((assets()["category"] == name).sum())
+        fill = seen.get(",".join(str(v) for v in rgb(colour)), 0)
+        assert fill == 9 * dots, f"{name}: {fill} pixels for {dots} dot(s)"
+        assert seen.get("51,51,51", 0) == 16 * dots  # the edge, #333333
+        assert set(seen) == {",".join(str(v) for v in rgb(colour)), "51,51,51"}
+    assert 'id="nbhood-note"' in dom
+    assert_not_blank(image, min_colours=10)
 
 
 # --- real data ---------------------------------------------------------------------------------

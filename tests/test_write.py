@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import shutil
 import sqlite3
 import subprocess
+import time
 import warnings
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +23,17 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from shapely.geometry import LinearRing, MultiPolygon, Point, Polygon
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import (
+    GeometryCollection,
+    LinearRing,
+    LineString,
+    MultiPoint,
+    MultiPolygon,
+    Point,
+    Polygon,
+)
 
 from conftest import shared
 from nbhood_cli.errors import NbhoodError
@@ -515,3 +527,223 @@ def test_ogrinfo_reads_written_geojson(tmp_path, trafford_lsoa):
     xmin, ymin, xmax, ymax = (float(v) for v in extent.groups())
     assert -2.5 < xmin < xmax < -2.2 and 53.3 < ymin < ymax < 53.5
     assert math.isclose(xmin, trafford_lsoa.to_crs(4326).total_bounds[0], abs_tol=1e-6)
+
+
+# --- the array writer gives the bytes of the plain one ----------------------------------------
+
+def reference_text(frame, precision: int = 6) -> str:
+    """The writer as it first was, feature by feature (shapely ``mapping`` + ``json.dumps``):
+    the array writer must give exactly these bytes."""
+    wgs = frame.to_crs("EPSG:4326") if frame.crs is not None else frame
+    geoms = shapely.orient_polygons(wgs.geometry.values, exterior_cw=False)
+
+    def rounded(xy):
+        out = np.round(xy, precision)
+        out[out == 0] = 0.0
+        return out
+
+    geoms = shapely.transform(geoms, rounded)
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    lines = []
+    for row, geom in zip(wgs[columns].itertuples(index=False, name=None), geoms, strict=True):
+        feature = {"type": "Feature",
+                   "properties": {c: write_mod.json_value(v)
+                                  for c, v in zip(columns, row, strict=True)},
+                   "geometry": None if geom is None else shapely.geometry.mapping(geom)}
+        lines.append(json.dumps(feature, ensure_ascii=False, allow_nan=False,
+                                separators=(",", ":")))
+    return '{"type":"FeatureCollection","features":[\n' + ",\n".join(lines) + "\n]}\n"
+
+
+def greenwich() -> gpd.GeoDataFrame:
+    """Coordinates Python prints with an exponent (|x| < 1e-4: 1.2e-05), in points and in a
+    polygon's ring, next to plain ones."""
+    return gpd.GeoDataFrame(
+        {"n": range(5)},
+        geometry=[Point(0.000012, 51.4779), Point(-0.00009, 51.4), Point(0.0001, 51.4),
+                  Polygon([(-0.00005, 51.0), (0.1, 51.0), (0.1, 51.1), (-0.00005, 51.0)]),
+                  MultiPolygon([Polygon([(0.2, 51.0), (0.3, 51.0), (0.3, 51.1)]),
+                                Polygon([(0.5, 51.0), (0.000001, 51.0), (0.5, 51.1)])])],
+        crs="EPSG:4326")
+
+
+def awkward_shapes() -> gpd.GeoDataFrame:
+    """Everything the array path leaves to the feature path, between ordinary shapes: lines,
+    collections, empties, missing, 3D, multipoints, a bow-tie ring and a flat ring."""
+    sq = _square(X0, Y0, 100)
+    return gpd.GeoDataFrame({"n": range(11)}, geometry=[
+        LineString([(X0, Y0), (X0 + 10, Y0 + 5)]),
+        GeometryCollection([Point(X0, Y0), LineString([(X0, Y0), (X0 + 1, Y0 + 1)])]),
+        Polygon(), Point(), None, Point(X0, Y0, 30.0), MultiPoint([(X0, Y0), (X0 + 1, Y0)]),
+        Polygon([(X0, Y0), (X0 + 10, Y0 + 10), (X0 + 10, Y0), (X0, Y0 + 10), (X0, Y0)]),
+        Polygon([(X0, Y0), (X0 + 1, Y0), (X0 + 2, Y0), (X0, Y0)]),
+        Polygon(sq), MultiPolygon([Polygon(sq), Polygon(_square(X0 + 500, Y0, 50))]),
+    ], crs="EPSG:27700")
+
+
+def extension_columns() -> gpd.GeoDataFrame:
+    """pandas' own column types, text that JSON escapes, and floats at the edges."""
+    return gpd.GeoDataFrame({
+        "text": pd.array(["a", None, 'q"\\\n\té ½ "x"'], dtype="string"),
+        "kind": pd.Categorical(["x", "y", None]),
+        "flag": pd.array([True, None, False], dtype="boolean"),
+        "share": pd.array([1.5, None, -0.0], dtype="Float64"),
+        "mixed": [1, "two", None],
+        "unsigned": np.array([1, 2, 3], dtype=np.uint64),
+        "half": np.array([0.1, -0.0, np.inf], dtype=np.float16),
+        "big": [1e16, -1e-7, 123456789012345678.0],
+    }, geometry=points().geometry, crs="EPSG:27700")
+
+
+@pytest.mark.parametrize("make", [polygons, points, mixed, greenwich, awkward_shapes,
+                                  extension_columns])
+def test_same_bytes_as_feature_by_feature(make):
+    frame = make()
+    assert geojson_text(frame) == reference_text(frame)
+
+
+def test_exponent_coordinates_written_as_python_writes_them():
+    text = geojson_text(greenwich())
+    assert "[1.2e-05,51.4779]" in text and "[-9e-05,51.4]" in text and "[0.0001,51.4]" in text
+    assert "[1e-06,51.0]" in text
+
+
+def test_same_bytes_at_five_decimals():
+    frame = polygons()
+    assert geojson_text(frame, precision=5) == reference_text(frame, precision=5)
+    assert geojson_text(greenwich(), 5) == reference_text(greenwich(), 5)
+
+
+def test_same_bytes_without_a_crs_and_far_from_lon_lat():
+    """No CRS: written as it is; numbers that are not lon/lat take the feature path."""
+    frame = gpd.GeoDataFrame({"n": [1, 2]}, geometry=[
+        Point(123456789.1234567, -5.5), Polygon([(0, 0), (1e10, 0), (1e10, 1), (0, 0)])])
+    assert geojson_text(frame) == reference_text(frame)
+
+
+def test_nan_coordinate_is_refused_as_before():
+    frame = gpd.GeoDataFrame({"n": [1]}, geometry=[Point(np.nan, 1.0)], crs="EPSG:4326")
+    with pytest.raises(ValueError, match="Out of range float values"):
+        reference_text(frame)
+    with pytest.raises(ValueError, match="Out of range float values"):
+        geojson_text(frame)
+
+
+@pytest.mark.parametrize("name", ["lsoa.geojson", "oa.geojson", "wards.geojson",
+                                  "community_areas.geojson", "community_assets.csv"])
+def test_same_bytes_as_feature_by_feature_trafford(name):
+    frame = read_layer(shared("trafford", name)).frame
+    assert geojson_text(frame) == reference_text(frame)
+
+
+@given(st.data())
+@settings(max_examples=40, deadline=None)
+def test_same_bytes_as_feature_by_feature_random(data):
+    """Random holed polygons, multipolygons and points with random values."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    n = data.draw(st.integers(1, 12))
+    shapes = []
+    for _ in range(n):
+        x, y = rng.uniform(100_000, 650_000), rng.uniform(0, 650_000)
+        blob = shapely.Point(x, y).buffer(rng.uniform(5, 3000), quad_segs=int(rng.integers(1, 9)))
+        if rng.random() < 0.5:
+            blob = blob.difference(shapely.Point(x, y).buffer(rng.uniform(1, 4)))
+        if rng.random() < 0.3:
+            blob = shapely.MultiPolygon([blob, shapely.box(x + 5000, y, x + 5100, y + 77.7)])
+        shapes.append(blob if rng.random() < 0.8 else shapely.Point(x, y))
+    values = data.draw(st.lists(st.one_of(st.none(), st.floats(), st.integers(-2**53, 2**53),
+                                          st.text(max_size=8)), min_size=n, max_size=n))
+    frame = gpd.GeoDataFrame({"v": pd.Series(values, dtype=object),
+                              "x": rng.normal(size=n)}, geometry=shapes, crs="EPSG:27700")
+    assert geojson_text(frame) == reference_text(frame)
+
+
+# --- several layers at once -------------------------------------------------------------------
+
+def test_layers_written_together_share_their_vertices():
+    """Layers written together: the same bytes as one by one, from one vertex table that
+    holds each distinct vertex once."""
+    a, b = polygons(), polygons().iloc[[2, 0]]
+    assert list(write_mod.geojson_texts([a, b, points()])) == \
+        [geojson_text(a), geojson_text(b), geojson_text(points())]
+    shapes = write_mod._share([write_mod._Shapes(f) for f in (a, b)], 6)
+    assert shapes[0].table is shapes[1].table
+    distinct = np.unique(shapely.get_coordinates(a.geometry.values), axis=0)
+    assert len(shapes[0].table.lonlat) == len(distinct)
+
+
+def test_write_layers(tmp_path):
+    layers = {tmp_path / "a.geojson": polygons(), tmp_path / "b.geojson": points(),
+              tmp_path / "c.csv": points(), tmp_path / "d.gpkg": polygons()}
+    write_mod.write_layers(layers)
+    (tmp_path / "one").mkdir()
+    for path, frame in layers.items():
+        write_layer(frame, tmp_path / "one" / path.name)
+        assert path.read_bytes() == (tmp_path / "one" / path.name).read_bytes()
+
+
+def test_write_layers_checks_every_target_first(tmp_path):
+    (tmp_path / "b.geojson").write_text("keep")
+    with pytest.raises(NbhoodError, match="b.geojson: already exists"):
+        write_mod.write_layers({tmp_path / "a.geojson": polygons(),
+                                tmp_path / "b.geojson": points()})
+    assert _leftovers(tmp_path, {"b.geojson"}) == []
+    assert (tmp_path / "b.geojson").read_text() == "keep"
+
+
+# --- work in a child process ------------------------------------------------------------------
+
+def _fail(error):
+    raise error
+
+
+def test_alongside_returns_the_child_result(tmp_path):
+    def work(path):
+        path.write_text("from the child")
+        return {"notes": ["n"], "pid": os.getpid()}
+
+    with write_mod.alongside(work, tmp_path / "f.txt") as wait:
+        mine = os.getpid()
+        value = wait()
+    assert value["notes"] == ["n"] and value["pid"] != mine
+    assert (tmp_path / "f.txt").read_text() == "from the child"
+
+
+def test_alongside_raises_the_child_error():
+    with pytest.raises(NbhoodError, match="a one-line error"):
+        with write_mod.alongside(_fail, NbhoodError("a one-line error")) as wait:
+            wait()
+
+
+def test_alongside_error_that_does_not_pickle():
+    class Local(Exception):
+        pass
+
+    with pytest.raises(RuntimeError, match="Local: cannot pickle me"):
+        with write_mod.alongside(_fail, Local("cannot pickle me")) as wait:
+            wait()
+
+
+def test_alongside_child_that_dies():
+    with pytest.raises(RuntimeError, match="stopped without a result"):
+        with write_mod.alongside(os._exit, 3) as wait:
+            wait()
+
+
+def test_alongside_stops_the_child_when_the_block_fails(tmp_path):
+    def slow(path):
+        time.sleep(30)
+        path.write_text("too late")
+
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="the block failed"):
+        with write_mod.alongside(slow, tmp_path / "late.txt"):
+            raise ValueError("the block failed")
+    assert time.perf_counter() - start < 20
+    assert not (tmp_path / "late.txt").exists()
+
+
+def test_alongside_without_fork_uses_a_thread(monkeypatch):
+    monkeypatch.delattr(os, "fork")
+    with write_mod.alongside(os.getpid) as wait:
+        assert wait() == os.getpid()

@@ -41,12 +41,12 @@ def run(layer, area, scheme, dedupe_distance: float, people=None, score=None, de
                      "source categories match no taxonomy category ("
                      f"{', '.join(f'{k} {v}' for k, v in unmapped.head(8).items())}); add "
                      "them to a --taxonomy file to count them")
-    population = residents = None
+    population = residents = resident_people = None
     if people is not None:
         population = people.of(area.frame)
         residents = people.residents()
-    table = by_area(area.frame, mapped, scheme.categories, population,
-                    people.resident_people(area.frame) if people is not None else None,
+        resident_people = _resident_people(people, area.frame)
+    table = by_area(area.frame, mapped, scheme.categories, population, resident_people,
                     residents, score, decile, th or AssetThresholds())
     table.insert(0, "area_id", area.ids)
     if area.names is not None:
@@ -54,22 +54,49 @@ def run(layer, area, scheme, dedupe_distance: float, people=None, score=None, de
     return AssetRun(table, located(kept, area), mapped, merges, unmapped, scheme)
 
 
+def _resident_people(people, zones):
+    """``people.resident_people(zones)``; for areal shares, from the area table the analysis
+    already made for these zones (the same numbers, without intersecting every small area
+    with every zone again: ≈ 6 s at England scale)."""
+    if people.method != "areal":
+        return people.resident_people(zones)
+    table = people.area_table(zones)
+    source = table["source"].to_numpy()
+    share = table["area"].to_numpy() / people.sources.geometry.area.to_numpy()[source]
+    return source, table["target"].to_numpy(), people.counts[source] * share
+
+
 def layer_ids(layer) -> list:
     """Each feature's id as text: its id column, else its line, row or position."""
-    if layer.id_column:
-        return [str(v) for v in layer.frame[layer.id_column]]
-    return [str(label) for label in layer.labels]
+    if not layer.id_column:
+        return [str(label) for label in layer.labels]
+    import pandas as pd
+
+    column = layer.frame[layer.id_column]
+    text = column.dtype == object or isinstance(column.dtype, pd.StringDtype)
+    return [str(v) for v in (column.tolist() if text else column)]  # tolist: Arrow at C speed
 
 
 def located(assets, area):
-    """Each asset with its category and the ids of the areas it falls in (``;``-joined)."""
-    from nbhood_cli.assets import assign
+    """Each asset with its category and the ids of the areas it falls in (``;``-joined, in
+    text order)."""
+    import numpy as np
+    import shapely
 
-    a, z = assign(assets, area.frame)
-    ids = [[] for _ in range(len(assets))]
-    for i, j in zip(a, z, strict=True):
-        ids[i].append(str(area.ids[j]))
+    # The points in the tree and the areas as queries: each area is prepared once.
+    z, a = shapely.STRtree(assets.geometry.values).query(area.frame.geometry.values,
+                                                         predicate="intersects")
+    ids = np.array([str(v) for v in area.ids], dtype=object)
+    rank = np.argsort(np.argsort(ids))
+    order = np.lexsort((rank[z], a))
+    a, z = a[order], z[order]
+    starts = np.flatnonzero(np.r_[True, a[1:] != a[:-1]]) if len(a) else np.zeros(0, int)
+    sizes = np.diff(np.r_[starts, len(a)])
+    joined = np.full(len(assets), "", dtype=object)
+    joined[a[starts[sizes == 1]]] = ids[z[starts[sizes == 1]]]
+    for start, size in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist(), strict=True):
+        joined[a[start]] = ";".join(ids[z[start:start + size]])
     columns = [c for c in ("asset_id", "name", "category", "source_term") if c in assets]
     out = assets[[*columns, assets.geometry.name]].copy()
-    out["area_ids"] = [";".join(sorted(v)) for v in ids]
+    out["area_ids"] = joined.tolist()
     return out

@@ -246,22 +246,31 @@ def suppress(frame, below: int):
 
 def _write(out: Path, overwrite: bool, project: Project, got: Inputs, products: dict,
            assets, summary: dict) -> None:
-    from nbhood_cli import report
-    from nbhood_cli.io.write import atomic_folder, write_layer, write_table, write_text
+    import time
+
+    from nbhood_cli import console
+    from nbhood_cli.io.write import alongside, atomic_folder, write_layers, write_text
     from nbhood_cli.render import json_text
 
     n = project.suppress_below
+    took, start = [], time.perf_counter()
+
+    def part(name):  # -v: where the writing time goes
+        nonlocal start
+        took.append(f"{name} {time.perf_counter() - start:.1f} s")
+        start = time.perf_counter()
+
     with atomic_folder(out, overwrite) as build:
         (build / "layers").mkdir()
         (build / "tables").mkdir()
-        files = []
+        files, written, tables = [], {}, {}
 
         def layer(name, frame):
-            write_layer(suppress(frame, n), build / "layers" / f"{name}.geojson")
+            written[name] = suppress(frame, n)
             files.append(f"layers/{name}.geojson")
 
         def table(name, frame):
-            write_table(suppress(_attributes(frame), n), build / "tables" / f"{name}.csv")
+            tables[build / "tables" / f"{name}.csv"] = suppress(_attributes(frame), n)
             files.append(f"tables/{name}.csv")
 
         community = None
@@ -289,17 +298,53 @@ def _write(out: Path, overwrite: bool, project: Project, got: Inputs, products: 
                 table(name, products[name])
         if assets is not None:
             table("assets_by_area", assets.table)
+        # Two processes: this one writes the polygon layers, which share most of their
+        # vertices; a forked child writes the tables and point layers, draws the maps and
+        # writes the report (matplotlib and folium hold the GIL: threads would queue).
+        paths = {name: build / "layers" / f"{name}.geojson" for name in written}
+        points = {paths[name]: f for name, f in written.items() if _points(f)}
+        shapes = {paths[name]: f for name, f in written.items() if paths[name] not in points}
+        draw = None if community is None else (
+            build, summary, community, products, assets, project,
+            "\n".join([*project.attribution, *_input_credits(got)]), written)
+        with alongside(_rest, tables, points, draw) as rest:
+            write_layers(shapes)
+            part("polygon layers")
+            notes, alongside_took = rest()
+        part(f"then the rest (alongside: {', '.join(alongside_took)})")
+        for note in notes:
+            console.info(f"map.html: {note}")
         if community is not None:
-            credits = "\n".join([*project.attribution, *_input_credits(got)])
-            png = build / "map.png"
-            report.maps(community, assets, png, build / "map.html", project.title, credits)
-            files += ["map.png", "map.html"]
-            write_text(report.page(summary, community, products, assets, png, project,
-                                   credits), build / "report.html")
-            files.append("report.html")
+            files += ["map.png", "map.html", "report.html"]
         files.append("summary.json")
         summary["outputs"] = files
         write_text(json_text(summary), build / "summary.json")
+        part("summary")
+    console.detail(f"writing, by part: {', '.join(took)}")
+
+
+def _points(frame) -> bool:
+    import shapely
+
+    return len(frame) > 0 and bool((shapely.get_type_id(frame.geometry.values) == 0).all())
+
+
+def _rest(tables: dict, points: dict, draw: tuple | None) -> tuple[list[str], list[str]]:
+    """The child's share of the writing; returns map.html's notes and where the time went."""
+    import time
+
+    from nbhood_cli import report
+    from nbhood_cli.io.write import write_layers, write_table
+
+    took, start = [], time.perf_counter()
+    for path, frame in tables.items():
+        write_table(frame, path)
+    write_layers(points)
+    took.append(f"tables and point layers {time.perf_counter() - start:.1f} s")
+    start = time.perf_counter()
+    notes = [] if draw is None else report.draw(*draw)
+    took.append(f"maps and report {time.perf_counter() - start:.1f} s")
+    return notes, took
 
 
 def _attributes(frame):

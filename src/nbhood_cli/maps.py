@@ -9,6 +9,8 @@ matplotlib and folium load inside the functions: ``nbhood --help`` stays instant
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import html
 import itertools
 import json
@@ -135,10 +137,16 @@ def _class_of(v: float, edges: list[float]) -> int:
 def categories(assets, category: str) -> tuple[list[str], dict[str, str]]:
     """Each asset's category and a colour per category, assigned in sorted order so a
     category keeps its colour whatever else is on the map."""
+    import numpy as np
+    import pandas as pd
+
     if assets is None or len(assets) == 0:
         return [], {}
     if category in assets.columns:
-        names = [NO_CATEGORY if fmt(c) == "–" else str(c) for c in assets[category].tolist()]
+        codes, uniques = pd.factorize(assets[category], use_na_sentinel=False)
+        labels = np.array([NO_CATEGORY if fmt(c) == "–" else str(c) for c in uniques],
+                          dtype=object)  # each distinct value once: half a million assets
+        names = labels[codes].tolist()
     else:
         names = [NO_CATEGORY] * len(assets)
     ordered = sorted(set(names))
@@ -229,10 +237,15 @@ def _draw_areas(ax, areas, fills, label: str) -> None:
     if len(areas) == 0:
         return
     import matplotlib.patheffects as effects
+    from matplotlib.collections import PathCollection
 
-    areas.plot(ax=ax, color=fills, edgecolor=OUTLINE, linewidth=0.5, zorder=1)
-    ax.set_xlabel("")  # geopandas names the CRS axes; a map needs no "Easting [metre]"
-    ax.set_ylabel("")
+    if _all_polygons(areas):
+        ax.add_collection(PathCollection(area_paths(areas.geometry.values), facecolor=fills,
+                                         edgecolor=OUTLINE, linewidth=0.5, zorder=1))
+    else:  # points or lines given as areas: geopandas draws any geometry
+        areas.plot(ax=ax, color=fills, edgecolor=OUTLINE, linewidth=0.5, zorder=1)
+        ax.set_xlabel("")  # geopandas names the CRS axes; a map needs no "Easting [metre]"
+        ax.set_ylabel("")
     names = _texts(areas, label)
     if len(areas) > AREA_LABELS_MAX or not any(names):
         return
@@ -243,12 +256,48 @@ def _draw_areas(ax, areas, fills, label: str) -> None:
                     color="#222222", zorder=4, path_effects=halo)
 
 
+def area_paths(geoms) -> list:
+    """One matplotlib path per (multi)polygon, exactly as ``GeoDataFrame.plot`` builds it
+    (normalised rings, each closed, all parts in one path), but from the coordinate arrays at
+    once: ten thousand areas in a tenth of the time."""
+    import numpy as np
+    import shapely
+    from matplotlib.path import Path as MplPath
+
+    geoms = shapely.normalize(np.asarray(geoms, dtype=object))
+    _, xy, offsets = shapely.to_ragged_array(geoms)
+    if len(offsets) == 2:  # polygons only: each is its own single part
+        offsets = (*offsets, np.arange(len(geoms) + 1))
+    ring_at, part_at, geom_at = offsets
+    codes = np.full(len(xy), MplPath.LINETO, dtype=MplPath.code_type)
+    codes[ring_at[:-1]] = MplPath.MOVETO
+    codes[ring_at[1:] - 1] = MplPath.CLOSEPOLY
+    first = ring_at[part_at[geom_at]].tolist()
+    return [MplPath(xy[a:b], codes[a:b]) for a, b in zip(first[:-1], first[1:], strict=True)]
+
+
+def _all_polygons(frame) -> bool:
+    import numpy as np
+    import shapely
+
+    return bool(np.isin(shapely.get_type_id(frame.geometry.values), (3, 6)).all())
+
+
 def _draw_assets(ax, assets, names, colours) -> None:
+    import numpy as np
+    import shapely
+
+    if not colours:
+        return
+    names = np.asarray(names, dtype=object)
+    geoms = np.asarray(assets.geometry.values, dtype=object)
+    solid = shapely.get_type_id(geoms) != 0  # parks: drawn at a point on their surface
+    geoms[solid] = shapely.point_on_surface(geoms[solid])
+    xy = shapely.get_coordinates(geoms)
     for order, cat in enumerate(colours):
-        rows = [i for i, n in enumerate(names) if n == cat]
-        points = assets.geometry.iloc[rows].representative_point()
-        ax.scatter(points.x, points.y, s=16, color=colours[cat], edgecolors=POINT_EDGE,
-                   linewidths=0.4, zorder=3 + order / 100)
+        x, y = xy[names == cat].T
+        ax.scatter(x, y, s=16, color=colours[cat], edgecolors=POINT_EDGE, linewidths=0.4,
+                   zorder=3 + order / 100)
 
 
 def _set_extent(ax, frame) -> None:
@@ -324,45 +373,380 @@ def _legends(fig, ax, colours, classes, value: str) -> None:
 
 # --- the HTML ----------------------------------------------------------------------------------
 
+MARKERS_MAX = 20_000  # assets drawn as labelled markers up to this many; beyond, as plain dots
+VERTICES_MAX = 500_000  # shapes drawn exactly up to this many vertices; beyond, simplified
+SIMPLIFY_SHARE = 1e-4  # simplified to this share of the map's width, as a round number of metres
+HOVER = {"weight": 3, "color": "#222222"}
+# Area outlines by how tense the area is: tension stands out whatever the fill.
+TENSION_LINES = {"high": {"color": "#b2182b", "weight": 3}, "medium": {"color": "#ef6548",
+                                                                        "weight": 2}}
+
+
+@dataclasses.dataclass(frozen=True)
+class Overlay:
+    """One more switchable layer on the page, drawn between the areas and the assets: its name
+    in the layer control, its features (any CRS), its colour (outline, and fill when ``fill``
+    is an opacity above 0), the column shown on hover and the columns shown on click."""
+
+    name: str
+    frame: object
+    colour: str
+    fill: float = 0.0
+    dash: str | None = None
+    tip: str | None = None
+    popup: tuple = ()
+
+
 def interactive_map(areas, assets, path, *, title: str, attribution: str,
                     area_id: str = "area_id", label: str = "name", popup=POPUP,
-                    value: str = "assets_per_1000", category: str = "category") -> None:
-    """A Leaflet page to explore: areas shaded by ``value`` with a popup of the ``popup``
-    columns they have, one switchable layer of circle markers per asset category (same
-    colours as the PNG), a title, a legend and the attribution. Only Leaflet comes from a CDN;
-    the data is embedded. User text is escaped; element ids are numbered, not random."""
-    import folium
+                    value: str = "assets_per_1000", category: str = "category",
+                    overlays=(), tension: str | None = None) -> list[str]:
+    """A Leaflet page to explore: areas shaded by ``value`` (outlined by their ``tension``
+    label when given) with a popup of the ``popup`` columns they have, the ``overlays``, and
+    one switchable layer per asset category (same colours as the PNG), a title, a legend and
+    the attribution. Only Leaflet comes from a CDN; the data is embedded. User text is
+    escaped; element ids are numbered, not random.
 
-    from nbhood_cli.io.write import atomic_path
+    A big map stays openable: beyond ``VERTICES_MAX`` vertices the shapes are simplified, and
+    beyond ``MARKERS_MAX`` assets they are drawn as plain dots on one canvas per category.
+    Returns what was left out or simplified, in words, for the page and the log."""
+    import folium
+    import numpy as np
+
+    from nbhood_cli.io.write import atomic_path, geometry_texts
 
     areas, assets = _bng(areas), _bng(assets)
-    fmap = folium.Map(location=None, tiles=None, control_scale=True)
+    overlays = [dataclasses.replace(o, frame=_bng(o.frame)) for o in overlays]
+    tolerance = _tolerance([areas, *(o.frame for o in overlays)])
+    dots = assets is not None and len(assets) > MARKERS_MAX
+    notes = _notes(tolerance, len(assets) if dots else 0)
+    precision = 6 if tolerance is None else 5
+    fmap = folium.Map(location=None, tiles=None, control_scale=True,
+                      prefer_canvas=bool(dots or tolerance))
     # Leaflet alone draws this map: no jQuery, Bootstrap or icon fonts to fetch.
     fmap.default_js = [pair for pair in folium.Map.default_js if pair[0] == "leaflet"]
     fmap.default_css = [pair for pair in folium.Map.default_css if pair[0] == "leaflet_css"]
     folium.TileLayer(TILES, attr=attribution_html(attribution), name="Basemap",
                      control=False, subdomains="abcd", max_zoom=20).add_to(fmap)
+    raw, script, layer = _elements(folium)
+    script(SCRIPT).add_to(fmap)
     fills, classes = shading(areas, value)
+    shown = _shapes(areas, tolerance)
+    shapes, spots = [], []  # (name, frame, properties, options); (name, data, options)
     if len(areas):
-        _area_layer(folium, areas, fills, area_id, label, popup, value).add_to(fmap)
+        shapes.append((_escape(f"Areas: {_column_label(value)}"),
+                       *_area_data(shown, fills, area_id, label, popup, tension)))
+    for overlay in overlays:
+        if len(overlay.frame):
+            shapes.append((_swatch(overlay) + f" {_escape(overlay.name)} "
+                           f"({len(overlay.frame):,})", *_overlay_data(overlay, tolerance)))
     names, colours = categories(assets, category)
+    names = np.asarray(names, dtype=object)
     for cat, colour in colours.items():
-        rows = [i for i, n in enumerate(names) if n == cat]
-        _asset_layer(folium, assets.iloc[rows], cat, colour, label).add_to(fmap)
+        these = assets[names == cat]
+        name = f'<span style="color:{colour}">&#9679;</span> {_escape(cat)} ({len(these):,})'
+        if dots:
+            spots.append((name, _dot_data(these), _js({"colour": colour})))
+        else:
+            shapes.append((name, *_marker_data(these, cat, colour, label)))
+    # All the shapes at once: the layers share boundaries, so their vertices are shared too.
+    texts = geometry_texts([frame for _, frame, _, _ in shapes], precision)
+    for (name, _, properties, options), geometry in zip(shapes, texts, strict=True):
+        layer(name, "shapes", _collection(properties, geometry), options).add_to(fmap)
+    for name, data, options in spots:
+        layer(name, "dots", data, options).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
-    fmap.fit_bounds(_latlon_bounds(framed(areas, assets)))
+    fmap.fit_bounds(_latlon_bounds(framed(shown, assets)))
     root = fmap.get_root()
-    root.header.add_child(folium.Element(f"<title>{html.escape(title)}</title>\n{PAGE_STYLE}"),
-                          name="title")
-    root.html.add_child(folium.Element(_overlay_html(title, classes, value)), name="overlay")
+    root.header.add_child(raw(f"<title>{_escape(title)}</title>\n{PAGE_STYLE}"), name="title")
+    present = set(_texts(areas, tension)) if tension is not None else set()
+    lines = {level: style for level, style in TENSION_LINES.items() if level in present}
+    root.html.add_child(raw(_overlay_html(title, classes, value, lines, notes)),
+                        name="overlay")
     number_elements(root)
     with atomic_path(Path(path), overwrite=True) as tmp:
         tmp.write_text(root.render(), encoding="utf-8", newline="\n")
+    return notes
+
+
+# Shared by every layer of the page: GeoJSON shapes styled from a list (one tooltip and one
+# popup per layer, not per feature), and the dots of big registers on a canvas of their own.
+SCRIPT = """
+var nbhood = {
+  shapes: function (data, o) {
+    var layer = L.geoJson(data, {
+      style: function (f) { return o.styles[f.properties.s || 0]; },
+      pointToLayer: function (f, at) { return L.circleMarker(at, o.styles[f.properties.s || 0]); }
+    });
+    if (o.tip) {
+      layer.bindTooltip(function (l) { return l.feature.properties.t; }, {sticky: true});
+    }
+    if (o.fields) {
+      layer.bindPopup(function (l) {
+        var v = l.feature.properties.v, rows = "";
+        for (var i = 0; i < o.fields.length; i++) {
+          rows += "<tr><th>" + o.fields[i] + "</th><td>" + v[i] + "</td></tr>";
+        }
+        return "<table>" + rows + "</table>";
+      }, {maxWidth: 420});
+    }
+    if (o.hover) {
+      layer.on("mouseover", function (e) { e.layer.setStyle(o.hover); });
+      layer.on("mouseout", function (e) { layer.resetStyle(e.layer); });
+    }
+    return layer;
+  },
+  dots: function (xy, o) { return new nbhood.Dots(xy, o.colour); },
+  Dots: L.Layer.extend({
+    initialize: function (xy, colour) { this._xy = xy; this._colour = colour; },
+    onAdd: function (map) {
+      if (!this._x) {  // Web Mercator, 0-1 across the world, once
+        var n = this._xy.length / 2;
+        this._x = new Float64Array(n);
+        this._y = new Float64Array(n);
+        for (var i = 0; i < n; i++) {
+          var lat = this._xy[2 * i + 1] / 1e5 * Math.PI / 180;
+          this._x[i] = (this._xy[2 * i] / 1e5 + 180) / 360;
+          this._y[i] = (1 - Math.log(Math.tan(lat) + 1 / Math.cos(lat)) / Math.PI) / 2;
+        }
+      }
+      this._canvas = L.DomUtil.create("canvas", "leaflet-zoom-hide");
+      map.getPanes().overlayPane.appendChild(this._canvas);
+      map.on("moveend resize", this._draw, this);
+      this._draw();
+    },
+    onRemove: function (map) {
+      L.DomUtil.remove(this._canvas);
+      map.off("moveend resize", this._draw, this);
+    },
+    _draw: function () {
+      var map = this._map, size = map.getSize(), c = this._canvas;
+      var at = map.containerPointToLayerPoint([0, 0]), origin = map.getPixelOrigin();
+      L.DomUtil.setPosition(c, at);
+      c.width = size.x;
+      c.height = size.y;
+      var g = c.getContext("2d"), s = 256 * Math.pow(2, map.getZoom());
+      var dx = origin.x + at.x, dy = origin.y + at.y, shown = [];
+      for (var i = 0; i < this._x.length; i++) {
+        var px = Math.round(this._x[i] * s - dx), py = Math.round(this._y[i] * s - dy);
+        if (px >= -2 && py >= -2 && px < size.x + 2 && py < size.y + 2) shown.push(px, py);
+      }
+      // A dark 5-pixel square, then 3 in colour; where thousands crowd, the colour alone.
+      for (var pass = shown.length > 10000 ? 1 : 0; pass < 2; pass++) {
+        var r = pass ? 1 : 2;
+        g.fillStyle = pass ? this._colour : "#333333";
+        for (var j = 0; j < shown.length; j += 2) {
+          g.fillRect(shown[j] - r, shown[j + 1] - r, 2 * r + 1, 2 * r + 1);
+        }
+      }
+    }
+  })
+};
+"""
+
+
+@functools.cache
+def _elements(folium):
+    """Page parts that bypass folium's templates. folium renders each element's script and
+    then compiles the result as a Jinja template again: slow for megabytes of data, and user
+    text such as "{{" would be read as a template. These write their text as it is."""
+    from branca.element import Element
+    from jinja2 import Template
+
+    class Raw(Element):
+        def __init__(self, text: str):
+            super().__init__()
+            self.text = text
+
+        def render(self, **kwargs) -> str:
+            return self.text
+
+    class Script(folium.MacroElement):
+        """JavaScript placed in the page's script, in element order."""
+
+        _template = Template("")
+
+        def __init__(self, code: str):
+            super().__init__()
+            self.code = code
+
+        def render(self, **kwargs):
+            self.get_root().script.add_child(Raw(self.code), name=self.get_name())
+            super().render(**kwargs)
+
+    class ScriptLayer(folium.map.Layer):
+        """A switchable layer made by one ``nbhood.<kind>(data, options)`` call; named
+        geo_json_N like folium's own GeoJSON layers."""
+
+        _template = Template("")
+
+        def __init__(self, name: str, kind: str, data: str, options: str):
+            super().__init__(name=name, overlay=True, control=True, show=True)
+            self._name = "GeoJson"
+            self.kind, self.data, self.options = kind, data, options
+
+        def render(self, **kwargs):
+            code = f"var {self.get_name()} = nbhood.{self.kind}({self.data}, {self.options});\n"
+            self.get_root().script.add_child(Raw(code), name=self.get_name())
+            super().render(**kwargs)
+
+    return Raw, Script, ScriptLayer
+
+
+def _escape(text: str) -> str:
+    """User text for the page: HTML-escaped, and braces as entities, since folium passes the
+    layer names and credits through Jinja a second time ("{{ x }}" would be evaluated)."""
+    return html.escape(text).replace("{", "&#123;").replace("}", "&#125;")
+
+
+def _tolerance(frames) -> float | None:
+    """None when every shape can be drawn as it is; else the simplification in metres: a
+    round number near ``SIMPLIFY_SHARE`` of the widest layer's extent (≈ 50 m for England)."""
+    import shapely
+
+    frames = [f for f in frames if f is not None and len(f)]
+    if sum(int(shapely.get_num_coordinates(f.geometry.values).sum()) for f in frames) \
+            <= VERTICES_MAX:
+        return None
+    width = max(max(b[2] - b[0], b[3] - b[1]) for b in (f.total_bounds for f in frames))
+    return max(scale_length(width * SIMPLIFY_SHARE * 5), 1.0)
+
+
+def _notes(tolerance: float | None, dots: int) -> list[str]:
+    notes = []
+    if tolerance is not None:
+        notes.append(f"Shapes simplified to {tolerance:g} m to keep this page light; the "
+                     "exact shapes are in the layers/ files.")
+    if dots:
+        notes.append(f"{dots:,} assets, more than {MARKERS_MAX:,}: drawn as dots without "
+                     "names; every asset is in layers/assets.geojson.")
+    return notes
+
+
+def _shapes(frame, tolerance: float | None):
+    """The frame with each geometry simplified (Douglas–Peucker) to ``tolerance``; a shape
+    that would vanish keeps its own few vertices."""
+    import shapely
+
+    if tolerance is None:
+        return frame
+    geoms = frame.geometry.values
+    simple = shapely.simplify(geoms, tolerance, preserve_topology=False)
+    vanished = shapely.is_empty(simple)
+    simple[vanished] = geoms[vanished]
+    return frame.set_geometry(simple)
+
+
+def _collection(properties: list[dict], geometry: list[str]) -> str:
+    """A FeatureCollection as one line of JSON, safe inside a <script> element."""
+    features = ",".join(f'{{"type":"Feature","properties":{_json(p)},"geometry":{g}}}'
+                        for p, g in zip(properties, geometry, strict=True))
+    return _script_safe('{"type":"FeatureCollection","features":[' + features + "]}")
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _js(value) -> str:
+    return _script_safe(_json(value))
+
+
+def _script_safe(text: str) -> str:
+    """JSON text that cannot close the <script> element it sits in."""
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _styles(keys) -> tuple[list, list[int]]:
+    """The distinct style keys in first-seen order, and each feature's index among them."""
+    index = {}
+    positions = [index.setdefault(k, len(index)) for k in keys]
+    return list(index), positions
+
+
+def _area_data(areas, fills, area_id, label, popup, tension):
+    """The areas: a fill per class, an outline per tension label, a tooltip with the name and
+    a popup table. Values go in formatted and escaped: Leaflet sets them as HTML."""
+    columns = [c for c in dict.fromkeys([area_id, label, *popup]) if c in areas.columns]
+    names = _texts(areas, label) if label in areas.columns else _texts(areas, area_id)
+    ids = _texts(areas, area_id) if area_id in areas.columns else [None] * len(areas)
+    levels = _texts(areas, tension) if tension in areas.columns else [None] * len(areas)
+    keys, index = _styles(list(zip(fills, levels, strict=True)))
+    styles = [{"fillColor": fill, "color": OUTLINE, "weight": 1, "fillOpacity": 0.75,
+               **TENSION_LINES.get(level, {})} for fill, level in keys]
+    properties = [{"s": s, "t": _escape(name or i or ""), "v": row}
+                  for s, name, i, row in zip(index, names, ids, _cells(areas, columns),
+                                             strict=True)]
+    options = {"styles": styles, "tip": True, "hover": HOVER,
+               "fields": [_escape(_column_label(c)) for c in columns]}
+    return areas, properties, _js(options)
+
+
+def _overlay_data(overlay: Overlay, tolerance):
+    frame = _shapes(overlay.frame, tolerance)
+    style = {"color": overlay.colour, "weight": 1.5, "fill": overlay.fill > 0,
+             "fillColor": overlay.colour, "fillOpacity": overlay.fill}
+    if overlay.dash:
+        style["dashArray"] = overlay.dash
+    columns = [c for c in overlay.popup if c in frame.columns]
+    tips = _texts(frame, overlay.tip) if overlay.tip else [None] * len(frame)
+    properties = [{"t": _escape(tip or ""), "v": row}
+                  for tip, row in zip(tips, _cells(frame, columns), strict=True)]
+    options = {"styles": [style], "tip": overlay.tip is not None,
+               "hover": {"weight": 3}, "fields": [_escape(_column_label(c))
+                                                   for c in columns] or None}
+    return frame, properties, _js(options)
+
+
+def _cells(frame, columns) -> list[list[str]]:
+    """Each row's popup values, formatted and escaped column by column: each distinct value
+    once (tens of thousands of rows at England scale)."""
+    texts = []
+    for column in columns:
+        values = frame[column]
+        if values.dtype.kind in "iuf":  # numbers need no escaping
+            texts.append([fmt(v) for v in values.tolist()])
+            continue
+        memo = {}
+        texts.append([memo[k] if (k := (type(v), v)) in memo else
+                      memo.setdefault(k, _escape(fmt(v))) for v in values.tolist()])
+    return [list(row) for row in zip(*texts, strict=True)] if texts else [[]] * len(frame)
+
+
+def _swatch(overlay: Overlay) -> str:
+    """The overlay's key in the layer control: a filled square or a line in its colour."""
+    if overlay.fill > 0:
+        return (f'<span style="display:inline-block;width:12px;height:12px;background:'
+                f'{overlay.colour};opacity:{max(overlay.fill, 0.5):g}"></span>')
+    border = "dashed" if overlay.dash else "solid"
+    return (f'<span style="display:inline-block;width:14px;vertical-align:middle;'
+            f'border-top:2px {border} {overlay.colour}"></span>')
+
+
+def _marker_data(assets, cat: str, colour: str, label: str):
+    """Assets of one category as circle markers with a tooltip: their name and category."""
+    properties = [{"t": _escape(f"{name} — {cat}" if name else cat)}
+                  for name in _texts(assets, label)]
+    style = {"radius": 5, "color": POINT_EDGE, "weight": 1, "fillColor": colour,
+             "fillOpacity": 0.9, "fill": True}
+    return assets, properties, _js({"styles": [style], "tip": True})
+
+
+def _dot_data(assets) -> str:
+    """Lon/lat pairs as integers (×10⁵, about a metre): the lightest form that still draws
+    every asset where it is."""
+    import numpy as np
+    import shapely
+
+    from nbhood_cli.io.write import lon_lat
+
+    xy = lon_lat(shapely.get_coordinates(assets.geometry.values), assets.crs)
+    return "[" + ",".join(map(str, np.rint(xy * 1e5).astype(np.int64).ravel().tolist())) + "]"
 
 
 def attribution_html(attribution: str) -> str:
     """The caller's credits, escaped, one line each, then the basemap's own credits."""
-    lines = [html.escape(line.strip()) for line in attribution.splitlines() if line.strip()]
+    lines = [_escape(line.strip()) for line in attribution.splitlines() if line.strip()]
     if "openstreetmap" not in attribution.lower():
         lines.append(OSM_CREDIT)
     return " | ".join([*lines, TILES_CREDIT])
@@ -381,75 +765,26 @@ def number_elements(root) -> None:
     walk(root)
 
 
-def _features(frame) -> list[dict]:
-    """Geometry as RFC 7946 features (lon/lat rounded to 6 dp) with empty properties."""
-    from nbhood_cli.io.write import geojson_text
-
-    features = json.loads(geojson_text(frame[[frame.geometry.name]]))["features"]
-    for i, feature in enumerate(features):
-        feature["id"] = str(i)
-    return features
-
-
-def _area_layer(folium, areas, fills, area_id, label, popup, value):
-    """One GeoJson of the areas: a style per fill colour, a tooltip with the name and a popup
-    table. Values go in pre-formatted and escaped: Leaflet sets them as HTML."""
-    columns = [c for c in dict.fromkeys([area_id, label, *popup]) if c in areas.columns]
-    features = _features(areas)
-    rows = areas[columns].itertuples(index=False, name=None) if columns else [()] * len(areas)
-    names = _texts(areas, label) if label in areas.columns else _texts(areas, area_id)
-    for feature, row, name in zip(features, rows, names, strict=True):
-        feature["properties"] = {f"p{i}": html.escape(fmt(v)) for i, v in enumerate(row)}
-        feature["properties"]["tip"] = html.escape(name or "")
-    styles = [{"fillColor": fill, "color": OUTLINE, "weight": 1, "fillOpacity": 0.75}
-              for fill in fills]
-    layer = folium.GeoJson(
-        {"type": "FeatureCollection", "features": features},
-        name=html.escape(f"Areas: {_column_label(value)}"),
-        style_function=lambda f: styles[int(f["id"])],
-        highlight_function=lambda f: {"weight": 3, "color": "#222222"},
-    )
-    if columns:
-        folium.GeoJsonPopup(fields=[f"p{i}" for i in range(len(columns))],
-                            aliases=[html.escape(_column_label(c)) for c in columns],
-                            localize=False).add_to(layer)
-    if any(names):
-        folium.GeoJsonTooltip(fields=["tip"], labels=False).add_to(layer)
-    return layer
-
-
-def _asset_layer(folium, assets, cat: str, colour: str, label: str):
-    """One switchable layer per category; its name in the layer control is its legend."""
-    features = _features(assets)
-    for feature, name in zip(features, _texts(assets, label), strict=True):
-        feature["properties"] = {"tip": html.escape(f"{name} — {cat}" if name else cat)}
-    style = {"color": POINT_EDGE, "weight": 1, "fillColor": colour, "fillOpacity": 0.9}
-    swatch = f'<span style="color:{colour}">&#9679;</span>'
-    return folium.GeoJson(
-        {"type": "FeatureCollection", "features": features},
-        name=f"{swatch} {html.escape(cat)} ({len(features)})",
-        marker=folium.CircleMarker(radius=5, **style, fill=True),
-        style_function=lambda f: style,
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
-    )
-
-
 def _latlon_bounds(frame) -> list[list[float]]:
     west, south, east, north = (round(float(v), 6) for v in frame.to_crs("EPSG:4326").total_bounds)
     return [[south, west], [north, east]]
 
 
-def _overlay_html(title: str, classes, value: str) -> str:
-    """The title box and the choropleth legend, fixed over the map."""
+def _overlay_html(title: str, classes, value: str, lines: dict, notes: list[str]) -> str:
+    """The title box (with any notes), and the legend, fixed over the map."""
     box = ("position:fixed;z-index:1000;background:rgba(255,255,255,0.92);padding:6px 10px;"
            "border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,0.3);font:13px/1.4 sans-serif")
+    note = "".join(f'<div id="nbhood-note" style="font-size:12px;font-weight:normal;'
+                   f'max-width:32rem">{_escape(n)}</div>' for n in notes)
     parts = [f'<div id="nbhood-title" style="{box};top:10px;left:60px;font-size:16px;'
-             f'font-weight:bold">{html.escape(title)}</div>']
-    if classes:
-        rows = "".join(
-            f'<div><span style="display:inline-block;width:14px;height:14px;margin-right:6px;'
-            f'vertical-align:middle;border:1px solid {OUTLINE};background:{colour}"></span>'
-            f"{html.escape(text)}</div>" for colour, text in classes)
+             f'font-weight:bold">{_escape(title)}{note}</div>']
+    key = 'display:inline-block;width:14px;height:14px;margin-right:6px;vertical-align:middle'
+    rows = "".join(f'<div><span style="{key};border:1px solid {OUTLINE};background:{colour}">'
+                   f"</span>{_escape(text)}</div>" for colour, text in classes)
+    rows += "".join(f'<div><span style="{key};border:{style["weight"]}px solid '
+                    f'{style["color"]}"></span>{level} tension</div>'
+                    for level, style in lines.items())
+    if rows:
         parts.append(f'<div id="nbhood-legend" style="{box};bottom:64px;left:10px">'
-                     f"<b>{html.escape(_column_label(value))}</b>{rows}</div>")
+                     f"<b>{_escape(_column_label(value))}</b>{rows}</div>")
     return "\n".join(parts)

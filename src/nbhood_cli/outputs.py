@@ -27,7 +27,13 @@ def check_out(out: Path, overwrite: bool) -> None:
 
 def write_products(out: Path, products: dict, main: str, overwrite: bool) -> list[str]:
     """Write the products; return the paths written, relative to ``out`` for a folder."""
-    from nbhood_cli.io.write import atomic_folder, atomic_path, write_layer, write_table
+    from nbhood_cli.io.write import (
+        atomic_folder,
+        atomic_path,
+        write_layer,
+        write_layers,
+        write_table,
+    )
 
     check_out(out, overwrite)
     suffix = out.suffix.lower()
@@ -38,14 +44,15 @@ def write_products(out: Path, products: dict, main: str, overwrite: bool) -> lis
         with atomic_path(out, overwrite) as tmp:
             _write_gpkg(products, tmp)
         return [str(out)]
-    written = []
+    written, layers = [], {}
     with atomic_folder(out, overwrite) as build:
         for name, frame in products.items():
             if _is_layer(frame):
-                write_layer(frame, build / f"{name}.geojson")
+                layers[build / f"{name}.geojson"] = frame
                 written.append(f"{name}.geojson")
             write_table(_attributes(frame), build / f"{name}.csv")
             written.append(f"{name}.csv")
+        write_layers(layers)  # together: the layers share their vertices
     return written
 
 

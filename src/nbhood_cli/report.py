@@ -9,7 +9,10 @@ from pathlib import Path
 
 from nbhood_cli.mapjob import PEOPLE_COLUMNS
 
-HTML_ASSETS = 20_000  # beyond this a browser page of markers is too heavy to open
+# Statutory outlines, then gaps, contested land and slivers: apart from the area greys and
+# the asset categories' colours.
+STATUTORY_COLOURS = ("#2166ac", "#1b7837", "#762a83", "#8c510a", "#01665e")
+GAP_COLOUR, CONTESTED_COLOUR, SLIVER_COLOUR = "#bf812d", "#c51b7d", "#542788"
 POPUP = ("population", "size_band", "tension_max", "assets_per_1000", "imd_score",
          "double_disadvantage")
 STYLE = """
@@ -24,13 +27,17 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 """
 
 
-def maps(community, assets, png: Path, page: Path, title: str,
-         credits: str) -> None:
+def maps(community, assets, png: Path, page: Path, title: str, credits: str,
+         layers: dict | None = None, suppress_below: int = 0) -> list[str]:
     """map.png and map.html: community areas shaded by their worst tension (or population),
-    with the assets on top when there are any."""
+    with the assets on top when there are any. map.html also draws ``layers`` (name → frame as
+    written to layers/: each statutory layer, gaps, contested land, slivers), outlines the
+    areas by their worst tension and publishes people counts as the layers do. Returns the
+    notes map.html shows (simplified shapes, assets as dots), for the log."""
     import geopandas as gpd
 
     from nbhood_cli import maps as draw
+    from nbhood_cli.mapjob import suppress
 
     value = "tension_max" if "tension_max" in community else "population"
     if assets is not None:
@@ -42,11 +49,80 @@ def maps(community, assets, png: Path, page: Path, title: str,
     draw.static_map(community, points, png, title=title, attribution=credits, value=value)
     popup = tuple(c for c in (*POPUP, *community.filter(regex="^severity_").columns)
                   if c in community)
-    if len(points) > HTML_ASSETS:
-        title = f"{title} (assets: {len(points):,}, too many to draw here: see map.png)"
-        points = points.iloc[:0]
-    draw.interactive_map(community, points, page, title=title, attribution=credits,
-                         popup=popup, value=value)
+    shown = suppress(community, suppress_below).assign(severity=worst_severity(community))
+    if value in community:  # shaded by the numbers, whatever is published
+        shown[value] = community[value]
+    return draw.interactive_map(shown, points, page, title=title, attribution=credits,
+                                popup=popup, value=value, tension="severity",
+                                overlays=overlays(layers or {}))
+
+
+def draw(build: Path, summary: dict, community, products: dict, assets, project,
+         credits: str, layers: dict) -> list[str]:
+    """map.png, map.html and report.html into ``build``; returns map.html's notes."""
+    from nbhood_cli.io.write import write_text
+
+    png = build / "map.png"
+    notes = maps(community, assets, png, build / "map.html", project.title, credits, layers,
+                 project.suppress_below)
+    write_text(page(summary, community, products, assets, png, project, credits),
+               build / "report.html")
+    return notes
+
+
+def worst_severity(community):
+    """Each area's worst tension label over the statutory layers (None without tensions)."""
+    import numpy as np
+
+    from nbhood_cli.tensions import SEVERITY_LABELS
+
+    levels = community.filter(regex="^severity_")
+    rank = {label: i for i, label in enumerate(SEVERITY_LABELS)}
+    worst = np.full(len(community), -1)
+    for column in levels:
+        worst = np.maximum(worst, levels[column].map(rank).fillna(-1).to_numpy(dtype=int))
+    return [SEVERITY_LABELS[i] if i >= 0 else None for i in worst]
+
+
+def overlays(layers: dict) -> list:
+    """map.html's layers between the community areas and the assets: each statutory layer
+    as a dashed outline, then gaps (one switch per statutory layer), contested land and
+    slivers, each with a tooltip and a popup of its own columns."""
+    from nbhood_cli.maps import Overlay
+
+    out = []
+    statutory = [(name.removeprefix("statutory_"), frame) for name, frame in layers.items()
+                 if name.startswith("statutory_")]
+    for i, (name, frame) in enumerate(statutory):
+        out.append(Overlay(f"{name} units", frame.assign(tip=_tips(frame, name, "unit_id")),
+                           STATUTORY_COLOURS[i % len(STATUTORY_COLOURS)], dash="6 4",
+                           tip="tip", popup=("unit_id", "name", "population", "covered_share",
+                                             "size_band")))
+    gaps = layers.get("gaps")
+    if gaps is not None:
+        for name, rows in gaps.groupby("layer", sort=False):
+            out.append(Overlay(f"Gaps: {name}", rows.assign(
+                tip=_tips(rows, f"people in no community area, {name}", "unit_id")),
+                GAP_COLOUR, fill=0.3, tip="tip",
+                popup=("layer", "unit_id", "population", "share_of_unit", "area_m2")))
+    if layers.get("contested") is not None:
+        frame = layers["contested"]
+        out.append(Overlay("Contested land", frame.assign(
+            tip=_tips(frame, "claimed by", "claimants")), CONTESTED_COLOUR, fill=0.5,
+            tip="tip", popup=("claimants", "population", "area_m2")))
+    if layers.get("slivers") is not None:
+        frame = layers["slivers"]
+        out.append(Overlay("Slivers", frame.assign(tip=_tips(frame, "sliver:", "kind")),
+                           SLIVER_COLOUR, fill=0.6, tip="tip",
+                           popup=("kind", "layer", "claimants", "unit_id", "area_m2",
+                                  "population")))
+    return out
+
+
+def _tips(frame, prefix: str, column: str) -> list[str]:
+    names = frame["name"].tolist() if "name" in frame else [None] * len(frame)
+    return [f"{prefix} {key}" + (f" — {name}" if isinstance(name, str) and name else "")
+            for key, name in zip(frame[column].tolist(), names, strict=True)]
 
 
 def html_table(frame, columns=None, limit: int | None = None) -> str:

@@ -124,7 +124,7 @@ def area_path(spec: str) -> Path:
 
 def _draw(build, area, table, mapped, scheme, attribution: str) -> None:
     """Both maps, with categories under their taxonomy labels ("Health & care")."""
-    from nbhood_cli import maps
+    from nbhood_cli import console, maps
 
     frame = area.frame[[area.frame.geometry.name]].join(table)
     mapped = mapped.assign(category=mapped["category"].map(scheme.labels))
@@ -132,8 +132,10 @@ def _draw(build, area, table, mapped, scheme, attribution: str) -> None:
                     attribution=attribution)
     popup = [c for c in ("name", "population", "assets_total", "assets_per_1000",
                          "imd_score", "double_disadvantage") if c in frame]
-    maps.interactive_map(frame, mapped, build / "asset_map.html", title="Community assets",
-                         attribution=attribution, popup=tuple(popup))
+    for note in maps.interactive_map(frame, mapped, build / "asset_map.html",
+                                     title="Community assets", attribution=attribution,
+                                     popup=tuple(popup)):
+        console.info(f"asset_map.html: {note}")
 
 
 def _summary(table, scheme, mapped, merges, unmapped) -> dict:

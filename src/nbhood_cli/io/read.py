@@ -562,6 +562,8 @@ def working_crs(text: str):
 
 def _to_working_crs(frame, path: Path, options: ReadOptions):
     target = working_crs(options.crs)
+    if frame.crs is not None and frame.crs.equals(target):  # the same CRS in other words:
+        return frame.set_crs(target, allow_override=True)  # PROJ's no-op, without the copy
     try:
         return frame.to_crs(target)
     except Exception as exc:  # pyproj failures on exotic CRSs
@@ -613,7 +615,7 @@ def _label(frame, path: Path, options: ReadOptions, layer: Layer):
     if column:
         ids = frame[column]
         frame["_nbhood_label"] = [str(v) if v == v and v is not None else str(f)
-                                  for v, f in zip(ids, fallback, strict=True)]
+                                  for v, f in zip(ids.tolist(), fallback, strict=True)]
     else:
         frame["_nbhood_label"] = list(fallback)
     return frame
