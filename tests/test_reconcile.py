@@ -176,3 +176,22 @@ def test_piece_people_fast_path_on_random_layouts(spans, cuts):
     np.testing.assert_allclose(PEOPLE.of_pieces(found, community, units), PEOPLE.of(found),
                                rtol=1e-9, atol=1e-9)
 
+
+
+@pytest.mark.realdata
+def test_pieces_of_areas_inside_their_unit_are_the_areas_themselves(trafford):
+    """Community areas inside Trafford's boundary (and inside one ward) skip the overlay:
+    the same land as intersecting them, which is what other pieces still do."""
+    from nbhood_cli.reconcile import pieces
+
+    _, community, wards = trafford()
+    authority = trafford_layer("local_authority.geojson")
+    for units in (authority, wards):
+        found = pieces(community, units)
+        c, u = found["community"].to_numpy(), found["unit"].to_numpy()
+        direct = shapely.intersection(community.geometry.values[c], units.geometry.values[u])
+        np.testing.assert_allclose(found["area_m2"], shapely.area(direct), rtol=1e-12)
+        apart = shapely.area(shapely.symmetric_difference(found.geometry.values, direct))
+        assert (apart <= 1e-9 * found["area_m2"]).all()
+    inside = shapely.contains_properly(authority.geometry.iloc[0], community.geometry.values)
+    assert inside.sum() >= 20  # the shortcut is taken, not only the overlay
