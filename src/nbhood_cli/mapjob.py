@@ -66,7 +66,7 @@ class Inputs:
     people: object = None  # reconcile.People
     assets: object = None  # io.read.Layer
     practices: object = None
-    footprints: object = None  # commands.footprint.Run: the pcn layer derived by nbhood map
+    footprints: object = None  # footprintjob.Run: the pcn layer derived by nbhood map
     scheme: object = None  # the asset taxonomy
     deprivation: tuple = (None, None)  # score and decile per small area
     read: list = dataclasses.field(default_factory=list)  # (role, Layer) for the summary
@@ -127,8 +127,8 @@ def _footprints(project: Project, got: Inputs, names: list, options):
     """PCN footprints derived from the registrations (or the nearest practices) over the
     small areas, as ``nbhood footprint`` derives them, and as the ``pcn`` statutory layer."""
     from nbhood_cli.analysis import Areas
-    from nbhood_cli.commands.footprint import Job
-    from nbhood_cli.commands.footprint import run as derive
+    from nbhood_cli.footprintjob import Job
+    from nbhood_cli.footprintjob import run as derive
 
     if "pcn" in names:
         raise NbhoodError("--statutory pcn=… and --registrations (or --footprint-method) both "
