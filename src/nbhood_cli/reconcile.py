@@ -121,7 +121,7 @@ def pieces(community, units):
 
     areas, whole = np.asarray(community.geometry.values), np.asarray(units.geometry.values)
     # the units query the community areas' tree: each (large) unit is prepared once and
-    # tested against the small areas near it, not the other way round (7× quicker)
+    # tested against the community areas near it, not the other way round (7× quicker)
     tree = shapely.STRtree(areas)
     u, c = tree.query(whole, predicate="intersects")
     iu, ic = tree.query(whole, predicate="contains_properly")
