@@ -74,6 +74,21 @@ def test_parse_counts(values, problem):
         assert found[0].tolist() == [False, True]
 
 
+@pytest.mark.parametrize("values, dtype, problem", [
+    ([1, 2345, 7], "int64", None),
+    ([1.0, -4.0], "float64", "is negative"),
+    ([1.0, float("nan")], "float64", "is empty"),
+])
+def test_parse_counts_of_a_column_already_numeric(values, dtype, problem):
+    """The same answers without the text conversion (registrations: a million rows)."""
+    numbers, found = parse_counts(pd.Series(values, dtype=dtype))
+    if problem is None:
+        assert found is None and list(numbers) == [1.0, 2345.0, 7.0]
+    else:
+        assert found[1] == problem
+        assert found[0].tolist() == [False, True]
+
+
 def test_parse_source(tmp_path):
     gpkg, geojson = tmp_path / "a.gpkg", tmp_path / "b.geojson"
     gpkg.write_bytes(b"x")

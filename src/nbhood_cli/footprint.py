@@ -62,8 +62,9 @@ def find_column(frame, names, where: str, what: str | None = None,
 
 def _lines(rows, row_label: str) -> str:
     """``line 5, line 9`` for the first few frame positions (header is line 1)."""
-    shown = [f"{row_label} {r + 2}" for r in rows[:5]]
-    return ", ".join(shown) + (f" … {len(rows) - 5} more" if len(rows) > 5 else "")
+    from nbhood_cli.io.read import first_few
+
+    return first_few([f"{row_label} {r + 2}" for r in rows])
 
 
 def as_codes(column):
@@ -203,11 +204,13 @@ def registrations(frame, where: str, row_label: str = "line", header=None) -> Re
     import numpy as np
     import pandas as pd
 
+    from nbhood_cli.io.read import parse_counts
+
     practice = find_column(frame, PRACTICE, where, "practice code", header)
     lsoa = find_column(frame, LSOA, where, "LSOA code", header)
     count = find_column(frame, PATIENTS, where, "number of patients", header)
     sex = find_column(frame, SEX, where)
-    values, problem = _counts(frame[count])
+    values, problem = parse_counts(frame[count])
     if problem is not None:
         bad, what = problem
         raise NbhoodError(f"{where}: {_lines(np.flatnonzero(bad), row_label)}: column {count} "
@@ -227,23 +230,6 @@ def registrations(frame, where: str, row_label: str = "line", header=None) -> Re
     else:
         _no_repeats(rows, ["practice_code", "lsoa_code"], where, row_label, (practice, lsoa))
     return Registered(rows.reset_index(drop=True), sexes)
-
-
-def _counts(column):
-    """``parse_counts`` (which allows "1,234"), skipped for a column the reader already
-    found numeric: a million rows of text conversion saved."""
-    import pandas as pd
-
-    from nbhood_cli.io.read import parse_counts
-
-    if not pd.api.types.is_numeric_dtype(column):
-        return parse_counts(column)
-    values = column.astype(float)
-    for mask, what in ((values.isna(), "is empty"), (values < 0, "is negative")):
-        mask = mask.to_numpy(bool)
-        if mask.any():
-            return values, (mask, what)
-    return values, None
 
 
 def _no_repeats(rows, keys, where, row_label, names):

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 
 from nbhood_cli import console
+from nbhood_cli.io.read import first_few
 
 
 @dataclass
@@ -87,12 +88,12 @@ def _warn_about_result(result, job: Job) -> None:
     if result.unassigned:
         console.warn(f"{len(result.unassigned)} LSOA(s) are in no footprint (no patients of "
                      f"the listed practices live there{_or_share(job)}): "
-                     f"{_first(result.unassigned)}")
+                     f"{first_few(result.unassigned)}")
     if result.without:
         why = ("no LSOA is nearest to their practices" if job.method == "nearest" else
                f"they hold the most patients in no LSOA{_or_share(job)}")
         console.warn(f"{len(result.without)} {_unit_word(job)}(s) have no footprint ({why}): "
-                     f"{_first(result.without)}")
+                     f"{first_few(result.without)}")
     console.detail(f"dissolve: {result.dissolved.by_coverage} footprint(s) by coverage union, "
                    f"{result.dissolved.by_overlay} by overlay union (not a valid coverage)")
 
@@ -183,7 +184,7 @@ def _membership(job: Job):
                                            source.id_column, _as_at(job.as_at))
     if without_pcn:
         console.warn(f"{source.path}: {len(without_pcn)} practice(s) have no PCN code and are "
-                     f"left out: {_first(without_pcn)}")
+                     f"left out: {first_few(without_pcn)}")
     if practices.empty:
         from nbhood_cli.errors import NbhoodError
 
@@ -219,13 +220,13 @@ def _warn_about(shares, job: Job) -> None:
         console.warn(f"{job.registrations}: {len(unlisted)} practice(s) with "
                      f"{unlisted['patients'].sum():,.0f} patients are not in {job.practices}: "
                      "their patients count in their LSOAs' totals but in no PCN "
-                     f"({_first(unlisted['practice_code'].tolist())})")
+                     f"({first_few(unlisted['practice_code'].tolist())})")
     outside = shares.outside
     if len(outside):
         console.warn(f"{job.registrations}: {outside['patients'].sum():,.0f} patients of the "
                      f"listed practices live in {len(outside)} LSOA(s) not in {job.lsoa}: "
                      "they count in their PCN's total, not in a footprint "
-                     f"({_first(outside['lsoa_code'].tolist())})")
+                     f"({first_few(outside['lsoa_code'].tolist())})")
 
 
 def _nearest(job: Job, options, practices, small, shares):
@@ -289,11 +290,11 @@ def _practice_points(job: Job, options, practices):
     if not has.all():
         console.warn(f"{source.path}: {int((~has).sum())} of {len(has)} practices have no "
                      "coordinates and are left out of nearest: "
-                     f"{_first(sorted(practices.loc[~has, 'practice_code']))}")
+                     f"{first_few(sorted(practices.loc[~has, 'practice_code']))}")
         lost = sorted(set(practices["pcn_code"]) - set(practices.loc[has, "pcn_code"]))
         if lost:
             console.warn(f"{source.path}: {len(lost)} PCN(s) have no practice with coordinates "
-                         f"and get no footprint: {_first(lost)}")
+                         f"and get no footprint: {first_few(lost)}")
     located = practices[has].sort_values("practice_code", kind="stable").reset_index(drop=True)
     xy = shapely.get_coordinates(shapely.point_on_surface(
         [where[c] for c in located["practice_code"]]))
@@ -358,6 +359,3 @@ def _or_share(job: Job) -> str:
     return f" or none holds {job.min_share:.0%}" if job.method == "min-share" else ""
 
 
-def _first(items, n: int = 5) -> str:
-    items = [str(i) for i in items]
-    return ", ".join(items[:n]) + (f" … {len(items) - n} more" if len(items) > n else "")

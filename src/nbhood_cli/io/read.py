@@ -379,7 +379,7 @@ def _fill_from_postcodes(frame, path: Path, options: ReadOptions, layer: Layer):
         shown = [f"{r} {c}" for r, c in zip(lost["_nbhood_row"], lost[column], strict=True)]
         layer.findings.append(Finding(
             "warning", "unmatched-postcode",
-            f"{path}: {len(lost)} postcode(s) are not in {lookup.path} ({_first(shown)}); "
+            f"{path}: {len(lost)} postcode(s) are not in {lookup.path} ({first_few(shown)}); "
             "those rows have no location and are dropped — check the postcodes or the lookup"))
     return frame
 
@@ -630,14 +630,14 @@ def _check_ids(frame, path: Path, layer: Layer, strict: bool = True) -> None:
     if missing:
         layer.findings.append(Finding(
             "error", "missing-id",
-            f"{path}: {len(missing)} feature(s) have no {column} ({_first(missing)}); "
+            f"{path}: {len(missing)} feature(s) have no {column} ({first_few(missing)}); "
             f"fill in {column} or pick another id column with --id", missing[0]))
     counts = ids.dropna().astype(str).value_counts()
     dupes = sorted(counts[counts > 1].index)
     if dupes:
         layer.findings.append(Finding(
             "error" if strict else "warning", "duplicate-id",
-            f"{path}: {column} is not unique: {_first(dupes)} appear more than once; "
+            f"{path}: {column} is not unique: {first_few(dupes)} appear more than once; "
             f"make each {column} unique or pick another id column with --id", dupes[0]))
 
 
@@ -652,7 +652,7 @@ def _check_geometry(frame, path: Path, layer: Layer):
         layer.findings.append(Finding(
             "warning", "empty-geometry",
             f"{path}: {len(dropped)} feature(s) without a geometry were dropped: "
-            f"{_first(dropped)}"))
+            f"{first_few(dropped)}"))
         frame = frame.loc[~empty].copy()
         if frame.empty:
             raise NbhoodError(f"{path}: no feature has a geometry (or coordinates); "
@@ -716,7 +716,7 @@ def _check_count(frame, path: Path, column: str, layer: Layer):
         rows = frame.loc[bad, "_nbhood_label"].tolist()
         layer.findings.append(Finding(
             "error", "bad-count",
-            f"{path}: column {column} {what} in {len(rows)} feature(s) ({_first(rows)}); "
+            f"{path}: column {column} {what} in {len(rows)} feature(s) ({first_few(rows)}); "
             "fix the values (whole numbers of people, no text)", rows[0]))
         return frame
     frame = frame.copy()
@@ -725,11 +725,16 @@ def _check_count(frame, path: Path, column: str, layer: Layer):
 
 
 def parse_counts(column):
-    """Numbers from a count column, allowing "1,234"; (values, None) or (values, (mask, what))."""
+    """Numbers from a count column, allowing "1,234"; (values, None) or (values, (mask, what)).
+    A column the reader already typed as numbers is not converted through text (a million
+    registration rows)."""
     import pandas as pd
 
-    text = column.astype("string").str.replace(",", "", regex=False).str.strip()
-    values = pd.to_numeric(text, errors="coerce").astype(float)
+    if pd.api.types.is_numeric_dtype(column):
+        values = column.astype(float)
+    else:
+        text = column.astype("string").str.replace(",", "", regex=False).str.strip()
+        values = pd.to_numeric(text, errors="coerce").astype(float)
     for mask, what in (
         (column.isna(), "is empty"),
         (values.isna() & column.notna(), "is not a number"),
@@ -754,11 +759,12 @@ def _check_england(frame, path: Path, layer: Layer) -> None:
         labels = frame.loc[outside, "_nbhood_label"].tolist()
         layer.findings.append(Finding(
             "warning", "outside-england",
-            f"{path}: {len(labels)} feature(s) lie outside England ({_first(labels)}); "
+            f"{path}: {len(labels)} feature(s) lie outside England ({first_few(labels)}); "
             "check their coordinates and the CRS", labels[0]))
 
 
-def _first(items, n: int = 5) -> str:
+def first_few(items, n: int = 5) -> str:
+    """``a, b, c … 7 more``: what a one-line message can show of a long list."""
     items = [str(i) for i in items]
     shown = ", ".join(items[:n])
     return shown + (f" … {len(items) - n} more" if len(items) > n else "")
