@@ -359,3 +359,16 @@ def test_pcn_layer_derived_from_registrations(run, tmp_path):
                 "--out", tmp_path / "clash")
     assert clash.exit_code == 2
     assert "both give the pcn layer" in clash.stderr and not (tmp_path / "clash").exists()
+
+
+def test_registrations_without_practices_is_one_clear_error(run, tmp_path):
+    s = SAMPLES
+    result = run("map", "--community", f"{s / 'community_areas.geojson'}:id",
+                 "--population", f"{s / 'small_areas.geojson'}:sa_code",
+                 "--counts", s / "small_area_population.csv", "--join", "sa_code",
+                 "--registrations", s / "gp_registrations.csv", "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: deriving PCN footprints needs --population (the LSOAs the registrations name) "
+        "and --practices (which PCN each practice is in)"]
+    assert not (tmp_path / "out").exists()
