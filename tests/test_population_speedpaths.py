@@ -237,6 +237,100 @@ def test_large_layers_that_are_no_coverage_skip_the_proofs(monkeypatch):
     assert_same_estimate(sources, np.arange(36.0), targets)
 
 
+def ring_of(*xy):
+    return shapely.Polygon([(X + x, Y + y) for x, y in xy])
+
+
+def covers_related(monkeypatch):
+    """Count the pairs whose cover is decided by relate, not proven."""
+    asked = []
+    real = shapely.relate_pattern
+
+    def spy(a, b, pattern):
+        if pattern == "**F**F***":
+            asked.append(len(np.atleast_1d(a)))
+        return real(a, b, pattern)
+
+    monkeypatch.setattr(shapely, "relate_pattern", spy)
+    return asked
+
+
+# Two targets made of 50 m grid squares, written with every vertex the squares have: the
+# squares' edges add up to theirs, so covers are proven without relate.
+LEFT = ring_of((0, 0), (50, 0), (100, 0), (100, 50), (100, 100), (50, 100), (0, 100), (0, 50))
+RIGHT = ring_of((100, 0), (150, 0), (200, 0), (200, 50), (200, 100), (150, 100), (100, 100),
+                (100, 50))
+
+
+def test_targets_made_of_small_areas_are_proven_by_their_edges(threads, monkeypatch):
+    monkeypatch.setattr(population, "CHAIN_MIN", 1)
+    asked = covers_related(monkeypatch)
+    sources = frame(*grid(50, 4, 2))
+    targets = frame(LEFT, RIGHT)
+    table = area_table(sources, targets)
+    assert table["area"].tolist() == pytest.approx([2500.0] * 8)
+    assert sum(asked) == 0
+    assert_same_table(sources, targets)
+
+
+def test_edges_split_at_other_vertices_are_related_instead(threads, monkeypatch):
+    # The same land, but the targets lack the squares' mid-edge vertices: no proof, so
+    # every cover not already proper is related, with the same results.
+    monkeypatch.setattr(population, "CHAIN_MIN", 1)
+    asked = covers_related(monkeypatch)
+    sources = frame(*grid(50, 4, 2))
+    targets = frame(box(0, 0, 100, 100), RIGHT)
+    assert_same_table(sources, targets)
+    assert sum(asked) == 4  # the left target's squares; the right's are proven
+
+
+def test_chain_proof_refuses_what_does_not_add_up():
+    src = population._geoms(frame(*grid(50, 2, 2), box(200, 0, 250, 50),
+                                  box(0, 0, 50, 50)))  # the last: a copy of the first
+    tgt = population._geoms(frame(LEFT, box(150, 0, 300, 100)))
+    proven = population._chain_covered
+    assert proven(src, tgt, np.arange(4), np.zeros(4, int)).all()
+    # one square missing, a stray square outside, a square paired twice, a duplicate
+    assert not proven(src, tgt, np.arange(3), np.zeros(3, int)).any()
+    assert not proven(src, tgt, np.arange(5), np.zeros(5, int)).any()
+    assert proven(src, tgt, np.array([0, 1, 2, 3, 4]), np.array([0, 0, 0, 0, 1])).tolist() \
+        == [True] * 4 + [False]  # the stray square does not make target 1
+    assert not proven(src, tgt, np.array([0, 1, 2, 3, 0]), np.array([0, 0, 0, 0, 1])).any()
+    assert not proven(src, tgt, np.array([0, 1, 2, 3, 5]), np.zeros(5, int)).any()
+
+
+def test_chain_proof_with_an_island_in_a_hole():
+    # A small area with a hole, and the island filling it: together they are the target.
+    holed = shapely.Polygon(box(0, 0, 90, 90).exterior.coords,
+                            [box(30, 30, 60, 60).exterior.coords])
+    src = population._geoms(frame(holed, box(30, 30, 60, 60)))
+    tgt = population._geoms(frame(box(0, 0, 90, 90)))
+    assert population._chain_covered(src, tgt, np.array([0, 1]), np.zeros(2, int)).all()
+    assert not population._chain_covered(src, tgt, np.array([0]), np.zeros(1, int)).any()
+
+
+def test_multipart_targets_in_a_clean_coverage_are_proven_alone(monkeypatch):
+    # 6 × 3 tiles; of the four inner ones, two two-part targets (1 with 3, 2 with 4): no
+    # unmatched edge reaches them, so they are proven alone without being related.
+    related = set()
+    real = shapely.relate_pattern
+
+    def spy(a, b, pattern):
+        related.update(id(g) for g in [*np.atleast_1d(a), *np.atleast_1d(b)])
+        return real(a, b, pattern)
+
+    monkeypatch.setattr(shapely, "relate_pattern", spy)
+    tile = {(x, y): box(100 * x, 100 * y, 100 * x + 100, 100 * y + 100)
+            for x in range(6) for y in range(3)}
+    inner = [shapely.MultiPolygon([tile.pop((1, 1)), tile.pop((3, 1))]),
+             shapely.MultiPolygon([tile.pop((2, 1)), tile.pop((4, 1))])]
+    targets = frame(*inner, *tile.values())
+    layer = population._layer(population._geoms(targets))
+    assert layer.alone.all() and len(layer.overlaps) == 0
+    assert not related & {id(g) for g in targets.geometry.values[:2]}
+    assert_same_faces(targets)
+
+
 def test_prepared_inputs_give_the_same_results(threads):
     sources = frame(*grid(30, 9, 4))
     targets = frame(*grid(100, 3, 2), box(50, 20, 130, 90))
@@ -313,9 +407,9 @@ def test_split_pairs_for_point_methods(method, threads):
 @st.composite
 def layouts(draw):
     """Small areas on a jittered grid (a coverage sharing edges) inside 0..200 m; targets
-    that are unions of the cells of another grid over −60..260 m (a clean coverage, nesting
-    or straddling: the tiling proofs apply), often spoiled by overlapping rectangles or by a
-    target taken out (a gap)."""
+    that are unions of the small areas, or of the cells of another grid over −60..260 m (a
+    clean coverage, nesting or straddling: the tiling proofs apply), often spoiled by
+    overlapping rectangles or by a target taken out (a gap)."""
     def cuts():
         inner = sorted(set(draw(st.lists(st.integers(1, 9), max_size=4))))
         return [0] + [20 * c for c in inner] + [200]
@@ -323,10 +417,13 @@ def layouts(draw):
     xs, ys = cuts(), cuts()
     sources = [box(x0, y0, x1, y1) for x0, x1 in zip(xs, xs[1:], strict=False)
                for y0, y1 in zip(ys, ys[1:], strict=False)]
-    cell = draw(st.sampled_from([20, 40, 80]))
-    n = 320 // cell
-    labels = draw(st.lists(st.integers(0, 5), min_size=n * n, max_size=n * n))
-    cells = grid(cell, n, n, -60, -60)
+    if draw(st.booleans()):  # targets made of the small areas: the chain proofs apply
+        cells = sources
+    else:
+        cell = draw(st.sampled_from([20, 40, 80]))
+        n = 320 // cell
+        cells = grid(cell, n, n, -60, -60)
+    labels = draw(st.lists(st.integers(0, 5), min_size=len(cells), max_size=len(cells)))
     targets = []
     for k in sorted(set(labels)):
         part = shapely.union_all([c for c, lab in zip(cells, labels, strict=True) if lab == k])
@@ -341,16 +438,20 @@ def layouts(draw):
 
 
 @settings(max_examples=60, deadline=None)
-@given(layouts(), st.sampled_from([(1, 512, 20_000), (2, 1, 20_000), (2, 2, 20_000),
-                                   (2, 5, 20_000), (2, 3, 0)]))
+@given(layouts(), st.sampled_from([(1, 512, 20_000, 1), (2, 1, 20_000, 1),
+                                   (2, 2, 20_000, 64), (2, 5, 20_000, 1), (2, 3, 0, 1)]))
 def test_random_layouts_match_every_pair_intersected(layout, settings_):
-    """Threads and chunk sizes, and (size 0) the path without tiling proofs."""
+    """Threads and chunk sizes, chain proofs (tried from 1 candidate, or never), and (size 0)
+    the path without tiling proofs."""
     sources, counts, targets = layout
-    old = population.THREADS, population.CHUNK, population.UNMATCHED_SIZE
-    population.THREADS, population.CHUNK, population.UNMATCHED_SIZE = settings_
+    names = "THREADS", "CHUNK", "UNMATCHED_SIZE", "CHAIN_MIN"
+    old = [getattr(population, name) for name in names]
+    for name, value in zip(names, settings_, strict=True):
+        setattr(population, name, value)
     try:
         assert_same_table(sources, targets)
         assert_same_faces(targets)
         assert_same_estimate(sources, counts, targets)
     finally:
-        population.THREADS, population.CHUNK, population.UNMATCHED_SIZE = old
+        for name, value in zip(names, old, strict=True):
+            setattr(population, name, value)

@@ -43,17 +43,17 @@ def analyse(community: Areas, layers: list[Areas], people, th) -> Results:
         people.remember(community.frame, est.table)
     land = est.faces
     overlaps = land[land["claims"] >= 2].reset_index(drop=True)
-    walks, tensions, holes = [], [], []
-    bands = [_banded(community, c_pop, th, size_band)]
-    for layer in layers:
+    def one(layer):
         u_pop = people.of(layer.frame)
         walk = crosswalk(community.frame, community.ids, layer.frame, layer.ids, layer.name,
                          people, c_pop, u_pop)
-        walks.append(walk)
-        tensions.append(splits(walk, best_fit(walk, community.ids, layer.name), th))
-        holes.append(gaps(community.frame, layer.frame, layer.ids, walk, layer.name, people,
-                          u_pop, overlaps))
-        bands.append(_banded(layer, u_pop, th, size_band))
+        return (walk, splits(walk, best_fit(walk, community.ids, layer.name), th),
+                gaps(community.frame, layer.frame, layer.ids, walk, layer.name, people,
+                     u_pop, overlaps), _banded(layer, u_pop, th, size_band))
+
+    done = _side_by_side(one, layers)
+    walks, tensions, holes = ([d[k] for d in done] for k in range(3))
+    bands = [_banded(community, c_pop, th, size_band)] + [d[3] for d in done]
     crs = community.frame.crs
     if not layers:  # no statutory layer: the same tables and columns, with no rows
         nothing = community.frame.iloc[:0][[community.frame.geometry.name]]
@@ -96,6 +96,17 @@ def analyse(community: Areas, layers: list[Areas], people, th) -> Results:
     if community.names is not None:
         _add_names(products, community)
     return Results(products, summary)
+
+
+def _side_by_side(fn, items):
+    """``[fn(x) for x in items]``, two at a time: one layer's single-threaded stretches
+    (numpy, frames) overlap another's geometry work, which keeps both cores busy."""
+    if len(items) < 2:
+        return [fn(x) for x in items]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2, thread_name_prefix="nbhood-layer") as pool:
+        return list(pool.map(fn, items))
 
 
 def _add_names(products: dict, community: Areas) -> None:

@@ -27,6 +27,7 @@ MIN_SPLIT = 16  # fewer rows than this are not worth a thread hand-over (tests s
 DERIVE_FLOOR = 1e-6  # a piece derived by subtraction below this share is intersected instead
 UNMATCHED_LIMIT = 0.5  # a layer of more than UNMATCHED_SIZE edges with more than this share
 UNMATCHED_SIZE = 20_000  # unmatched is no coverage: no tiling proofs are tried on it
+CHAIN_MIN = 64  # fewer candidates for a cover than this are related, not proven by chains
 
 
 @dataclass
@@ -148,6 +149,76 @@ def _valid(geoms):
 
 # --- the targets as a layer: which overlap, where they tile ------------------------------
 
+@dataclass
+class _Edges:
+    """The edges of polygons, rings oriented with the interior on the left, each written from
+    its lower end point (lx, ly) to its higher (hx, hy); ``forward`` where the oriented edge
+    runs that way. Repeated vertices are no edge."""
+
+    owner: object  # position of its polygon in the input, nondecreasing
+    ring: object
+    k: object  # its first vertex in xy
+    xy: object
+    lx: object
+    ly: object
+    hx: object
+    hy: object
+    forward: object
+
+
+def _edges(geoms):
+    """The edges of (Multi)Polygons, None when there are none to take."""
+    import numpy as np
+    import shapely
+
+    if len(geoms) == 0:
+        return None
+    parts, part_owner = shapely.get_parts(geoms, return_index=True)
+    rings, owner = shapely.get_rings(parts, return_index=True)
+    exterior = np.ones(len(rings), bool)
+    exterior[1:] = owner[1:] != owner[:-1]
+    xy, r = shapely.get_coordinates(rings, return_index=True)
+    x, y = xy[:, 0] + 0.0, xy[:, 1] + 0.0  # + 0.0: −0.0 hashes as 0.0
+    k = np.flatnonzero(r[:-1] == r[1:])  # edge k: vertex k → vertex k + 1
+    r = r[k]
+    x0, y0, x1, y1 = x[k], y[k], x[k + 1], y[k + 1]
+    twice_area = np.bincount(r, weights=x0 * y1 - x1 * y0, minlength=len(rings))
+    flip = (twice_area < 0) == exterior  # shells run CCW, holes CW: interior on the left
+    up = (x0 < x1) | ((x0 == x1) & (y0 < y1))
+    real = (x0 != x1) | (y0 != y1)
+    r, k = r[real], k[real]
+    return _Edges(part_owner[owner[r]], r, k, xy,
+                  np.where(up, x0, x1)[real], np.where(up, y0, y1)[real],
+                  np.where(up, x1, x0)[real], np.where(up, y1, y0)[real],
+                  up[real] != flip[r])
+
+
+def _edge_hash(lx, ly, hx, hy):
+    import numpy as np
+
+    h = lx.view(np.uint64)
+    for c in (ly, hx, hy):
+        h = h * np.uint64(0x100000001B3) + c.view(np.uint64)  # wraps: polynomial, then mixed
+    return _mix(h)
+
+
+def _grouped(lx, ly, hx, hy):
+    """Equal edges brought together by a hash of their end points: (the order that does it,
+    the group of each edge in that order, the hashes in that order). A group is a run of
+    equal edges in that order, so a hash collision can only split a group — which callers
+    read as a mismatch, never as a match."""
+    import numpy as np
+
+    h = _edge_hash(lx, ly, hx, hy)
+    order = np.argsort(h)
+    new = np.zeros(len(order), bool)
+    new[:1] = True
+    for c in (lx, ly, hx, hy):
+        c = c[order]
+        new[1:] |= c[1:] != c[:-1]
+    return order, np.cumsum(new) - 1, h[order]
+
+
 def _unmatched(geoms, valid):
     """Where the layer is not a clean coverage: the edges of its valid (Multi)Polygons (rings
     oriented with the interior on the left) that are not met exactly once, reversed, by an
@@ -163,51 +234,21 @@ def _unmatched(geoms, valid):
     import shapely
 
     blockers = [geoms[~valid]]
-    poly = np.flatnonzero(valid)
-    if len(poly):
-        parts = shapely.get_parts(geoms[poly])
-        rings, owner = shapely.get_rings(parts, return_index=True)
-        exterior = np.ones(len(rings), bool)
-        exterior[1:] = owner[1:] != owner[:-1]
-        xy, r = shapely.get_coordinates(rings, return_index=True)
-        x, y = xy[:, 0] + 0.0, xy[:, 1] + 0.0  # + 0.0: −0.0 hashes as 0.0
-        k = np.flatnonzero(r[:-1] == r[1:])  # edge k: vertex k → vertex k + 1
-        r = r[k]
-        x0, y0, x1, y1 = x[k], y[k], x[k + 1], y[k + 1]
-        twice_area = np.bincount(r, weights=x0 * y1 - x1 * y0, minlength=len(rings))
-        flip = (twice_area < 0) == exterior  # shells run CCW, holes CW: interior on the left
-        up = (x0 < x1) | ((x0 == x1) & (y0 < y1))
-        real = (x0 != x1) | (y0 != y1)  # a repeated vertex is no edge
-        forward = (up != flip[r])[real]  # oriented edge runs from the lower end point
-        lx, ly = np.where(up, x0, x1)[real], np.where(up, y0, y1)[real]
-        hx, hy = np.where(up, x1, x0)[real], np.where(up, y1, y0)[real]
-        r, k = r[real], k[real]
-        # group equal edges by a hash of their end points, then check the coordinates:
-        # a collision only makes edges look unmatched (conservative)
-        h = lx.view(np.uint64)
-        for c in (ly, hx, hy):
-            h = _mix(h) ^ c.view(np.uint64)
-        order = np.argsort(h)
-        sh = h[order]
-        new = np.ones(len(order), bool)
-        new[1:] = sh[1:] != sh[:-1]
-        group = np.cumsum(new) - 1
-        head = order[np.flatnonzero(new)[group]]
-        same = ((lx[order] == lx[head]) & (ly[order] == ly[head]) & (hx[order] == hx[head])
-                & (hy[order] == hy[head]))
+    e = _edges(geoms[np.flatnonzero(valid)])
+    if e is not None:
+        order, group, _ = _grouped(e.lx, e.ly, e.hx, e.hy)
         size = np.bincount(group)
-        ahead = np.bincount(group, weights=forward[order])
-        differ = np.bincount(group, weights=~same)
-        ok = (size == 2) & (ahead == 1) & (differ == 0)  # two copies, opposite directions
+        ahead = np.bincount(group, weights=e.forward[order])
+        ok = (size == 2) & (ahead == 1)  # two copies, opposite directions
         bad = np.empty(len(order), bool)
         bad[order] = ~ok[group]
         if len(bad) > UNMATCHED_SIZE and bad.mean() > UNMATCHED_LIMIT:
             return None  # a large layer that is no coverage: proofs would not pay
         if bad.any():
             bad = np.flatnonzero(bad)
-            bad = bad[np.argsort(r[bad], kind="stable")]
-            lines = shapely.linestrings(np.stack([xy[k[bad]], xy[k[bad] + 1]], axis=1))
-            ring = np.unique(r[bad], return_inverse=True)[1]
+            bad = bad[np.argsort(e.ring[bad], kind="stable")]
+            lines = shapely.linestrings(np.stack([e.xy[e.k[bad]], e.xy[e.k[bad] + 1]], axis=1))
+            ring = np.unique(e.ring[bad], return_inverse=True)[1]
             blockers.append(shapely.multilinestrings(lines, indices=ring))
     return np.concatenate(blockers)
 
@@ -225,10 +266,11 @@ class _Layer:
 
 
 def _layer(tgt):
-    """Which targets overlap which. A one-part target that meets no unmatched edge, and whose
-    interior point no other target touches, overlaps nothing (``_unmatched``); the other
-    intersecting pairs are decided by relate 'T********' (a pair with an invalid member
-    counts as overlapping: it is not trusted, and overlapping only means the general path)."""
+    """Which targets overlap which. A target none of whose parts meets an unmatched edge,
+    each with an interior point no other target touches, overlaps nothing (``_unmatched``);
+    the other intersecting pairs are decided by relate 'T********' (a pair with an invalid
+    member counts as overlapping: it is not trusted, and overlapping only means the general
+    path)."""
     import numpy as np
     import shapely
 
@@ -237,14 +279,17 @@ def _layer(tgt):
     tree = shapely.STRtree(tgt)
     blockers = _unmatched(tgt, valid)
     unmatched = None if blockers is None else shapely.STRtree(blockers)
-    c = np.flatnonzero(valid & (shapely.get_num_geometries(tgt) == 1))  # connected
-    if unmatched is None:
-        c = c[:0]
-    c = np.setdiff1d(c, c[unmatched.query(tgt[c], predicate="intersects")[0]]) if len(c) else c
-    touched = np.bincount(tree.query(shapely.point_on_surface(tgt[c]),
-                                     predicate="intersects")[0], minlength=len(c))
     sure = np.zeros(n, bool)
-    sure[c[touched == 1]] = True
+    if unmatched is not None:
+        # each part is connected: its interior point held by this target alone, and no
+        # unmatched edge in it, mean no other target holds any of it
+        parts, owner = shapely.get_parts(tgt[valid], return_index=True)
+        owner = np.flatnonzero(valid)[owner]
+        doubt = np.zeros(len(parts), bool)
+        doubt[unmatched.query(parts, predicate="intersects")[0]] = True
+        doubt |= np.bincount(tree.query(shapely.point_on_surface(parts),
+                                        predicate="intersects")[0], minlength=len(parts)) != 1
+        sure[valid] = np.bincount(owner, weights=doubt, minlength=n)[valid] == 0
     a, b = tree.query(tgt)
     keep = (a < b) & ~sure[a] & ~sure[b]
     a, b = a[keep], b[keep]
@@ -363,28 +408,148 @@ def _classify(src, tgt, i, j):
             whole[h] = shapely.contains_properly(tgt[jj[h]], src[ii[h]])
             # t covers s only if s's bounding box is inside t's and its interior point in t
             b, c = sb[ii], tb[jj]
-            maybe = np.flatnonzero(hit & ~whole & (b[:, 0] >= c[:, 0]) & (b[:, 1] >= c[:, 1])
-                                   & (b[:, 2] <= c[:, 2]) & (b[:, 3] <= c[:, 3]))
-            if len(maybe):
-                inner = shapely.contains_properly(tgt[jj[maybe]],
-                                                  shapely.point_on_surface(src[ii[maybe]]))
-                m = maybe[inner]
-                m = m[_vertices_covered(tgt[jj[m]], src[ii[m]])]
-                # s covered by t, as a relate pattern: not t's prepared covers, which falls
-                # back to a slower full relate when the two share edges, nor a prepared s
-                # (a caller's prepared geometry must not be used by two threads at once)
-                whole[m] = shapely.relate_pattern(src[ii[m]], tgt[jj[m]], "**F**F***")
-            return hit, whole
+            maybe = hit & ~whole & (b[:, 0] >= c[:, 0]) & (b[:, 1] >= c[:, 1]) \
+                & (b[:, 2] <= c[:, 2]) & (b[:, 3] <= c[:, 3])
+            m = np.flatnonzero(maybe)
+            if len(m):
+                maybe[m] = shapely.contains_properly(tgt[jj[m]],
+                                                     shapely.point_on_surface(src[ii[m]]))
+                m = m[maybe[m]]
+                maybe[m] = _vertices_covered(tgt[jj[m]], src[ii[m]])
+            return hit, whole, maybe
 
         spans = _spans(len(oi), starts=np.flatnonzero(np.diff(canon[oj])) + 1)
         parts = _threaded(classify, spans)
     finally:
         shapely.destroy_prepared(tgt[fresh])
-    hit = np.empty(len(i), bool)
-    whole = np.empty(len(i), bool)
-    hit[order] = np.concatenate([p[0] for p in parts])
-    whole[order] = np.concatenate([p[1] for p in parts])
+    hit, whole, maybe = (np.empty(len(i), bool) for _ in range(3))
+    for out, k in ((hit, 0), (whole, 1), (maybe, 2)):
+        out[order] = np.concatenate([p[k] for p in parts])
+    if maybe.sum() >= CHAIN_MIN:
+        pair = np.flatnonzero((whole | maybe) & np.isin(j, j[maybe]))
+        whole[pair[_chain_covered(src, tgt, i[pair], j[pair])]] = True
+    m = np.flatnonzero(maybe & ~whole)
+    # s covered by t, as a relate pattern: not t's prepared covers, which falls back to a
+    # slower full relate when the two share edges
+    whole[m] = map_rows(lambda a, b: shapely.relate_pattern(a, b, "**F**F***"), len(m),
+                        src[i[m]], tgt[j[m]])
     return hit, whole
+
+
+def _chain_covered(src, tgt, i, j):
+    """For pairs (small area i, target j): whether the small areas paired with target j add
+    up to it exactly as chains of oriented edges — their edges, less the pairs of reversed
+    copies both on its small areas, are the target's edges.
+
+    The winding number of a valid polygon's oriented boundary is 1 inside it and 0 outside,
+    and winding numbers add, so then Σ 1_s = 1_t almost everywhere: each s lies in t and
+    area(s ∩ t) = area(s), without relating the two (as where a target is a union of small
+    areas). Edges split at different vertices do not match: those targets stay unproven, as
+    do those of a small area paired twice."""
+    import numpy as np
+
+    e = _source_edges(src)
+    if e is None:
+        return np.zeros(len(i), bool)
+    cover = np.full(len(src) + 1, -1, np.int64)  # the last: no small area
+    once = np.bincount(i, minlength=len(src))[i] == 1
+    cover[i[once]] = j[once]
+    mine = cover[e.owner]
+    keep = np.flatnonzero((mine >= 0) & (cover[e.partner] != mine))
+    ut = np.unique(j)
+    et = _edges(tgt[ut])
+    unproven = np.zeros(len(tgt), bool)
+    unproven[j[~once]] = True
+    if et is None:
+        return once & ~unproven[j]
+    owner = ut[et.owner]
+    eid = e.find(et)
+    unproven[owner[eid < 0]] = True
+    known = eid >= 0
+    n = len(e.rep_lx)  # keys (target, edge) sort by target, then edge
+    key = np.concatenate([mine[keep] * n + e.eid[keep], owner[known] * n + eid[known]])
+    sign = np.concatenate([np.where(e.forward[keep], 1, -1),
+                           np.where(et.forward[known], -1, 1)])
+    order = np.argsort(key)
+    key = key[order]
+    start = np.flatnonzero(np.diff(key, prepend=-1))
+    unproven[key[start[np.add.reduceat(sign[order], start) != 0]] // n] = True
+    return once & ~unproven[j]
+
+
+@dataclass
+class _SourceEdges:
+    """The small areas' edges, each with an id shared by its equal copies."""
+
+    owner: object  # its small area
+    partner: object  # the small area holding its one reversed copy, len(src) if none
+    forward: object
+    eid: object
+    sorted_hash: object  # ``_edge_hash`` of every edge, sorted ...
+    sorted_eid: object  # ... and the id of each
+    rep_lx: object  # end points of each id's edge
+    rep_ly: object
+    rep_hx: object
+    rep_hy: object
+
+    def find(self, et):
+        """The id of each edge of ``et`` (an ``_Edges``) among these, -1 where none."""
+        import numpy as np
+
+        if len(self.sorted_hash) == 0:
+            return np.full(len(et.lx), -1, np.int64)
+        h = _edge_hash(et.lx, et.ly, et.hx, et.hy)
+        o = np.argsort(h)  # in hash order the searches and lookups walk the tables in order
+        h = h[o]
+        at = np.minimum(np.searchsorted(self.sorted_hash, h), len(self.sorted_hash) - 1)
+        g = self.sorted_eid[at]
+        same = ((self.sorted_hash[at] == h) & (self.rep_lx[g] == et.lx[o])
+                & (self.rep_ly[g] == et.ly[o]) & (self.rep_hx[g] == et.hx[o])
+                & (self.rep_hy[g] == et.hy[o]))
+        out = np.empty(len(h), np.int64)
+        out[o] = np.where(same, g, -1)
+        return out
+
+
+_SOURCE_EDGES = (None, None, None)  # (geometries, their ids, edges): one layer kept
+_SOURCE_EDGES_LOCK = threading.Lock()  # layers are analysed side by side
+
+
+def _source_edges(src):
+    """The small areas' ``_SourceEdges``, kept for the next call with the same geometries:
+    every layer of a run is compared with the same small areas."""
+    global _SOURCE_EDGES
+    import numpy as np
+
+    ids = np.fromiter((id(g) for g in src), dtype=np.int64, count=len(src))
+    with _SOURCE_EDGES_LOCK:
+        kept, kept_ids, e = _SOURCE_EDGES
+        if kept is not None and np.array_equal(kept_ids, ids):
+            return e
+        e = _partnered(src)
+        _SOURCE_EDGES = (src, ids, e)
+        return e
+
+
+def _partnered(src):
+    import numpy as np
+
+    e = _edges(src)
+    if e is None:
+        return None
+    order, group, sorted_hash = _grouped(e.lx, e.ly, e.hx, e.hy)
+    size = np.bincount(group)
+    ahead = np.bincount(group, weights=e.forward[order])
+    start = np.flatnonzero(np.diff(group, prepend=-1))
+    a = start[(size == 2) & (ahead == 1)]
+    a, b = order[a], order[a + 1]
+    partner = np.full(len(e.lx), len(src), np.int32 if len(src) < 2**31 - 1 else np.int64)
+    partner[a], partner[b] = e.owner[b], e.owner[a]
+    eid = np.empty(len(order), np.int64)
+    eid[order] = group
+    rep = order[start]
+    return _SourceEdges(e.owner, partner, e.forward, eid, sorted_hash, group,
+                        e.lx[rep], e.ly[rep], e.hx[rep], e.hy[rep])
 
 
 def _vertices_covered(t, s, sample=8):
