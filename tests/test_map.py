@@ -318,7 +318,8 @@ def test_verbose_prints_each_stage_with_its_time(run, tmp_path):
     result = run("-v", "map", "--out", tmp_path / "out")
     assert result.exit_code == 0, result.stderr
     stages = re.findall(r"^(reading inputs|population, crosswalk and tensions|assets|writing): "
-                        r"\d+\.\d s$", result.stderr, flags=re.M)
+                        r"\d+\.\d s(?:, alongside the analysis \(then \d+\.\d s more\))?$",
+                        result.stderr, flags=re.M)
     assert stages == ["reading inputs", "population, crosswalk and tensions", "assets",
                       "writing"]
     quiet = run("-q", "map", "--out", tmp_path / "quiet")

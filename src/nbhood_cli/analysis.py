@@ -27,8 +27,11 @@ class Results:
     summary: dict = field(default_factory=dict)
 
 
-def analyse(community: Areas, layers: list[Areas], people, th) -> Results:
-    """Population, crosswalk, tensions, contested land, gaps, slivers and size bands."""
+def analyse(community: Areas, layers: list[Areas], people, th, then=None) -> Results:
+    """Population, crosswalk, tensions, contested land, gaps, slivers and size bands.
+    ``then()``, if given, is called as soon as the community areas' people are known (and,
+    for areal, their area table is in ``people``): a caller's work that needs them can start
+    alongside the rest."""
     import numpy as np
     import pandas as pd
 
@@ -41,6 +44,8 @@ def analyse(community: Areas, layers: list[Areas], people, th) -> Results:
     c_pop = est.areas["population"].to_numpy()
     if people.method == "areal":
         people.remember(community.frame, est.table)
+    if then is not None:
+        then()
     land = est.faces
     overlaps = land[land["claims"] >= 2].reset_index(drop=True)
     def one(layer):

@@ -225,7 +225,9 @@ def gaps(community, units, unit_ids, walk, layer: str, people: People, unit_pop,
     of every community area: that keeps the work local, which matters with thousands of
     units. Whole community areas, not the pieces: u minus the union of (c ∩ u) is u minus the
     union of c, and pieces carry copies of the unit's own edges, which the overlay then has
-    to node against the nearly coincident originals (2–4× slower). Its covered
+    to node against the nearly coincident originals (2–4× slower). The union goes subset by
+    subset of claimants that meet (GEOS's disjoint-subset union: 3–6× quicker here, as most
+    community areas overlap none of the others). Its covered
     people are its pieces' people less those counted again where community areas overlap
     (``overlaps``: faces claimed ``claims`` ≥ 2 times), so the small areas are never
     intersected with the large, ragged gap polygons."""
@@ -240,9 +242,9 @@ def gaps(community, units, unit_ids, walk, layer: str, people: People, unit_pop,
         claimants = np.asarray(community.geometry.values)[walk["community"].to_numpy()]
         groups = np.split(claimants[np.argsort(order, kind="stable")],
                           np.cumsum(np.bincount(order, minlength=n))[:-1])
-        claimed = np.concatenate(_in_two(
-            lambda part: [shapely.union_all(g) if len(g) else shapely.Polygon() for g in part],
-            groups))
+        claimed = np.concatenate(_in_two(  # most claimants do not overlap: subset by subset
+            lambda part: [shapely.disjoint_subset_union_all(g) if len(g) else shapely.Polygon()
+                          for g in part], groups))
         left = np.concatenate(_in_two(lambda part: [_polygonal(g) for g in shapely.difference(
             part[:, 0], part[:, 1])], np.column_stack([left, claimed])))
     covered = np.bincount(walk["unit"].to_numpy(), weights=walk["population"].to_numpy(),
