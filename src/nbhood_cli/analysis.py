@@ -32,6 +32,8 @@ def analyse(community: Areas, layers: list[Areas], people, th, then=None) -> Res
     ``then()``, if given, is called as soon as the community areas' people are known (and,
     for areal, their area table is in ``people``): a caller's work that needs them can start
     alongside the rest."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import numpy as np
     import pandas as pd
 
@@ -39,24 +41,28 @@ def analyse(community: Areas, layers: list[Areas], people, th, then=None) -> Res
     from nbhood_cli.reconcile import best_fit, crosswalk, gaps
     from nbhood_cli.tensions import contested, is_sliver, size_band, splits
 
-    est = estimate(people.sources, people.counts, community.frame, people.method,
-                   points=people.points, weights=people.weights)
-    c_pop = est.areas["population"].to_numpy()
-    if people.method == "areal":
-        people.remember(community.frame, est.table)
-    if then is not None:
-        then()
-    land = est.faces
-    overlaps = land[land["claims"] >= 2].reset_index(drop=True)
-    def one(layer):
-        u_pop = people.of(layer.frame)
-        walk = crosswalk(community.frame, community.ids, layer.frame, layer.ids, layer.name,
-                         people, c_pop, u_pop)
-        return (walk, splits(walk, best_fit(walk, community.ids, layer.name), th),
-                gaps(community.frame, layer.frame, layer.ids, walk, layer.name, people,
-                     u_pop, overlaps), _banded(layer, u_pop, th, size_band))
+    with ThreadPoolExecutor(1, thread_name_prefix="nbhood-units") as ahead:
+        # the units' people need only the small areas: counted while the community areas are
+        units_pop = [ahead.submit(people.of, layer.frame) for layer in layers]
+        est = estimate(people.sources, people.counts, community.frame, people.method,
+                       points=people.points, weights=people.weights)
+        c_pop = est.areas["population"].to_numpy()
+        if people.method == "areal":
+            people.remember(community.frame, est.table)
+        if then is not None:
+            then()
+        land = est.faces
+        overlaps = land[land["claims"] >= 2].reset_index(drop=True)
 
-    done = _side_by_side(one, layers)
+        def one(k):
+            layer, u_pop = layers[k], units_pop[k].result()
+            walk = crosswalk(community.frame, community.ids, layer.frame, layer.ids,
+                             layer.name, people, c_pop, u_pop)
+            return (walk, splits(walk, best_fit(walk, community.ids, layer.name), th),
+                    gaps(community.frame, layer.frame, layer.ids, walk, layer.name, people,
+                         u_pop, overlaps), _banded(layer, u_pop, th, size_band))
+
+        done = _side_by_side(one, range(len(layers)))
     walks, tensions, holes = ([d[k] for d in done] for k in range(3))
     bands = [_banded(community, c_pop, th, size_band)] + [d[3] for d in done]
     crs = community.frame.crs

@@ -151,7 +151,6 @@ def run(project: Project, out: Path, overwrite: bool, options, stage,
     from concurrent.futures import ThreadPoolExecutor
 
     from nbhood_cli import console
-
     from nbhood_cli.failon import judge
     from nbhood_cli.io.read import working_crs
     from nbhood_cli.tensions import Thresholds
