@@ -51,15 +51,20 @@ def inputs() -> dict:
 def run(out: Path) -> tuple[float, float, str]:
     """(seconds, peak MB of the largest process, its stage log and the peak of all)."""
     p = inputs()
-    args = [str(ROOT / ".venv" / "bin" / "nbhood"), "-v", "map",
-            "--community", f"{p['community']}:ca_id",
-            "--statutory", f"lad={p['lad']}:lad24cd",
-            "--statutory", f"ward={p['ward']}:ward_id",
-            "--statutory", f"pcn={p['pcn']}:pcn_code",
-            "--population", f"{p['lsoa']}:lsoa21cd", "--count", "population",
-            "--assets", f"{p['assets']}:asset_id", "--out", str(out), "--overwrite"]
+    return nbhood("map", "--community", f"{p['community']}:ca_id",
+                  "--statutory", f"lad={p['lad']}:lad24cd",
+                  "--statutory", f"ward={p['ward']}:ward_id",
+                  "--statutory", f"pcn={p['pcn']}:pcn_code",
+                  "--population", f"{p['lsoa']}:lsoa21cd", "--count", "population",
+                  "--assets", f"{p['assets']}:asset_id", "--out", str(out), "--overwrite")
+
+
+def nbhood(command: str, *args: str) -> tuple[float, float, str]:
+    """``nbhood -v COMMAND ARGS`` in a fresh process: (seconds, peak MB of its largest
+    process, its stderr with the peak of all its processes together appended)."""
     start = time.perf_counter()
-    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen([str(ROOT / ".venv" / "bin" / "nbhood"), "-v", command, *args],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     together = []
     watcher = threading.Thread(target=_watch, args=(child, together), daemon=True)
     watcher.start()
@@ -67,7 +72,7 @@ def run(out: Path) -> tuple[float, float, str]:
     seconds = time.perf_counter() - start
     watcher.join()
     if child.returncode != 0:
-        raise SystemExit(f"nbhood map failed: {stderr.strip().splitlines()[-1]}")
+        raise SystemExit(f"nbhood {command} failed: {stderr.strip().splitlines()[-1]}")
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     if together:
         stderr += f"peak memory of all its processes together (PSS): {max(together):,.0f} MB\n"

@@ -263,7 +263,7 @@ RIGHT = ring_of((100, 0), (150, 0), (200, 0), (200, 50), (200, 100), (150, 100),
 
 
 def test_targets_made_of_small_areas_are_proven_by_their_edges(threads, monkeypatch):
-    monkeypatch.setattr(population, "CHAIN_MIN", 1)
+    monkeypatch.setattr(population, "CHAIN_PAYS", 10**12)
     asked = covers_related(monkeypatch)
     sources = frame(*grid(50, 4, 2))
     targets = frame(LEFT, RIGHT)
@@ -276,7 +276,7 @@ def test_targets_made_of_small_areas_are_proven_by_their_edges(threads, monkeypa
 def test_edges_split_at_other_vertices_are_related_instead(threads, monkeypatch):
     # The same land, but the targets lack the squares' mid-edge vertices: no proof, so
     # every cover not already proper is related, with the same results.
-    monkeypatch.setattr(population, "CHAIN_MIN", 1)
+    monkeypatch.setattr(population, "CHAIN_PAYS", 10**12)
     asked = covers_related(monkeypatch)
     sources = frame(*grid(50, 4, 2))
     targets = frame(box(0, 0, 100, 100), RIGHT)
@@ -438,13 +438,14 @@ def layouts(draw):
 
 
 @settings(max_examples=60, deadline=None)
-@given(layouts(), st.sampled_from([(1, 512, 20_000, 1), (2, 1, 20_000, 1),
-                                   (2, 2, 20_000, 64), (2, 5, 20_000, 1), (2, 3, 0, 1)]))
+@given(layouts(), st.sampled_from([(1, 512, 20_000, 10**12), (2, 1, 20_000, 10**12),
+                                   (2, 2, 20_000, 0), (2, 5, 20_000, 10**12),
+                                   (2, 3, 0, 10**12)]))
 def test_random_layouts_match_every_pair_intersected(layout, settings_):
-    """Threads and chunk sizes, chain proofs (tried from 1 candidate, or never), and (size 0)
-    the path without tiling proofs."""
+    """Threads and chunk sizes, chain proofs (always tried, or never), and (size 0) the path
+    without tiling proofs."""
     sources, counts, targets = layout
-    names = "THREADS", "CHUNK", "UNMATCHED_SIZE", "CHAIN_MIN"
+    names = "THREADS", "CHUNK", "UNMATCHED_SIZE", "CHAIN_PAYS"
     old = [getattr(population, name) for name in names]
     for name, value in zip(names, settings_, strict=True):
         setattr(population, name, value)

@@ -27,7 +27,9 @@ MIN_SPLIT = 16  # fewer rows than this are not worth a thread hand-over (tests s
 DERIVE_FLOOR = 1e-6  # a piece derived by subtraction below this share is intersected instead
 UNMATCHED_LIMIT = 0.5  # a layer of more than UNMATCHED_SIZE edges with more than this share
 UNMATCHED_SIZE = 20_000  # unmatched is no coverage: no tiling proofs are tried on it
-CHAIN_MIN = 64  # fewer candidates for a cover than this are related, not proven by chains
+CHAIN_PAYS = 500  # a relate costs as much as matching this many small-area edges: chains
+# are tried when the candidates for a cover, times this, outnumber the small areas' vertices
+# (and 20,000, for numpy's fixed costs: ≈ 40 candidates at least)
 
 
 @dataclass
@@ -425,7 +427,7 @@ def _classify(src, tgt, i, j):
     hit, whole, maybe = (np.empty(len(i), bool) for _ in range(3))
     for out, k in ((hit, 0), (whole, 1), (maybe, 2)):
         out[order] = np.concatenate([p[k] for p in parts])
-    if maybe.sum() >= CHAIN_MIN:
+    if maybe.sum() * CHAIN_PAYS >= max(shapely.get_num_coordinates(src).sum(), 20_000):
         pair = np.flatnonzero((whole | maybe) & np.isin(j, j[maybe]))
         whole[pair[_chain_covered(src, tgt, i[pair], j[pair])]] = True
     m = np.flatnonzero(maybe & ~whole)

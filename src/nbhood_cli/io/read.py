@@ -674,10 +674,13 @@ def _check_geometry(frame, path: Path, layer: Layer):
 
 
 def _repair(frame, path: Path, layer: Layer, family: str):
+    import numpy as np
     import shapely
 
-    geoms = frame.geometry.values
-    invalid = ~shapely.is_valid(geoms)
+    from nbhood_cli.population import map_rows
+
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    invalid = ~map_rows(shapely.is_valid, len(geoms), geoms)  # on the geometry threads
     if not invalid.any():
         return frame
     frame = frame.copy()
