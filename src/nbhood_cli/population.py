@@ -545,13 +545,14 @@ def _partnered(src):
     start = np.flatnonzero(np.diff(group, prepend=-1))
     a = start[(size == 2) & (ahead == 1)]
     a, b = order[a], order[a + 1]
-    partner = np.full(len(e.lx), len(src), np.int32 if len(src) < 2**31 - 1 else np.int64)
+    small = np.int32 if max(len(src), len(order)) < 2**31 - 1 else np.int64  # kept: 4 bytes
+    partner = np.full(len(e.lx), len(src), small)
     partner[a], partner[b] = e.owner[b], e.owner[a]
-    eid = np.empty(len(order), np.int64)
+    eid = np.empty(len(order), small)
     eid[order] = group
     rep = order[start]
-    return _SourceEdges(e.owner, partner, e.forward, eid, sorted_hash, group,
-                        e.lx[rep], e.ly[rep], e.hx[rep], e.hy[rep])
+    return _SourceEdges(e.owner.astype(small), partner, e.forward, eid, sorted_hash,
+                        group.astype(small), e.lx[rep], e.ly[rep], e.hx[rep], e.hy[rep])
 
 
 def _vertices_covered(t, s, sample=8):
