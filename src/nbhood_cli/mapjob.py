@@ -73,27 +73,12 @@ class Inputs:
 
 
 def read_inputs(project: Project, options) -> Inputs:
-    """Every input, read in the order given; the asset register (often the largest file) in
-    a thread alongside the others, its warnings still shown in its turn."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(1, thread_name_prefix="nbhood-read") as pool:
-        return _read_inputs(project, options, pool)
-
-
-def _read_inputs(project: Project, options, pool) -> Inputs:
-    from nbhood_cli import console
     from nbhood_cli import inputs as io_inputs
-    from nbhood_cli.io.read import read_layer, read_postcodes
+    from nbhood_cli.io.read import read_postcodes
 
     got = Inputs()
     io_inputs.check_method(project.method, project.weights)
     specs = io_inputs.statutory_specs([f"{k}={v}" for k, v in project.statutory.items()])
-    register = None
-    if project.assets:
-        lookup = read_postcodes(project.postcodes) if project.postcodes else None
-        register = pool.submit(read_layer, project.assets,
-                               dataclasses.replace(options, postcodes=lookup))
     if project.community:
         got.community = io_inputs.areas(project.community, "community", options)
         got.read.append(("community_areas", got.community.layer))
@@ -117,12 +102,13 @@ def _read_inputs(project: Project, options, pool) -> Inputs:
     if got.small is not None and project.deprivation:
         got.deprivation = io_inputs.deprivation(project.deprivation, got.small, project.join,
                                                 None, None)
-    if register is not None:
+    if project.assets:
         from nbhood_cli import taxonomy as tax
 
         got.scheme = tax.load(project.taxonomy)
-        got.assets = register.result()
-        console.warn_findings(got.assets)
+        lookup = read_postcodes(project.postcodes) if project.postcodes else None
+        got.assets = io_inputs.read(project.assets,
+                                    dataclasses.replace(options, postcodes=lookup))
         got.read.append(("assets", got.assets))
     if project.practices:
         from nbhood_cli.io.read import NoGeometry
