@@ -340,7 +340,8 @@ def _areas(src, tgt, i, j, layer, src_area=None, derive=True):
     1. ``intersects``, with each target prepared (threads own whole targets: a prepared
        geometry is not thread-safe); pairs that do not intersect get 0.
     2. A small area the target covers (contains properly, or covers when the small area's
-       bounding box and interior point are inside it) takes its own area: no intersection.
+       bounding box and interior point are inside it, proven by edge chains where the target
+       is a union of small areas, else by relate) takes its own area: no intersection.
     3. The other pairs of such a small area s, covered by t: a target u whose interior misses
        t's gets area(s ∩ u) ≤ area(t ∩ u) = 0, so the pair gets 0 unseen.
     4. A small area that meets no unmatched edge of the targets, and whose interior point
