@@ -154,13 +154,42 @@ def test_gap_people_equal_people_in_the_gap_polygons_on_trafford(trafford, metho
     np.testing.assert_allclose(found["population"], people.of(found), rtol=1e-9, atol=1e-6)
 
 
-def test_piece_people_fast_path_equals_direct_intersection(trafford):
+def test_piece_people_fast_path_equals_direct_intersection(trafford, monkeypatch):
+    """Including the pieces derived by subtraction where the wards tile a small area."""
+    from nbhood_cli import reconcile
     from nbhood_cli.reconcile import pieces
 
+    derived = []
+    real = reconcile._derivable
+
+    def spy(*args):
+        out = real(*args)
+        derived.append(len(out))
+        return out
+
+    monkeypatch.setattr(reconcile, "_derivable", spy)
     people, community, wards = trafford()
     found = pieces(community, wards)
     np.testing.assert_allclose(people.of_pieces(found, community, wards), people.of(found),
                                rtol=1e-9, atol=1e-9)
+    assert sum(derived) >= 10
+
+
+def test_no_piece_is_derived_where_the_units_do_not_tile():
+    # Two overlapping units under one community area: a small area cut by both edges is not
+    # in a tiling, so both of its pieces are intersected (a derivation would count twice).
+    from nbhood_cli.reconcile import pieces
+
+    def box(x0, y0, x1, y1):
+        return shapely.box(X + x0, Y + y0, X + x1, Y + y1)
+
+    sources = frame(box(0, 0, 100, 100))
+    people = People(sources, np.array([100.0]))
+    community = frame(box(0, 0, 100, 60))
+    units = frame(box(-10, -10, 70, 110), box(30, -10, 110, 110))
+    found = pieces(community, units)
+    np.testing.assert_allclose(people.of_pieces(found, community, units), [42.0, 42.0])
+    np.testing.assert_allclose(people.of(found), [42.0, 42.0])
 
 
 @settings(max_examples=40, deadline=None)

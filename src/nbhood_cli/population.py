@@ -576,40 +576,65 @@ def _vertices_covered(t, s, sample=8):
 
 
 def _derivable(src, i, j, todo, cover, layer):
-    """The pairs (step 4) whose area is the small area's less its other pieces: for a valid
-    one-part small area with two or more pieces and no cover that meets no unmatched edge of
-    the targets, and whose interior point exactly one target touches — that target's."""
+    """The pairs (step 4) whose area is the small area's less its other pieces: for a small
+    area with two or more pieces and no cover that ``_tiled`` proves in the targets' tiling,
+    the target holding its interior point."""
     import numpy as np
-    import shapely
 
-    out = np.zeros(len(i), bool)
-    if layer.unmatched is None:
-        return out
     pieces = np.bincount(i[todo], minlength=len(src))
-    cand = np.flatnonzero((pieces >= 2) & (cover < 0))
-    cand = cand[np.isin(shapely.get_type_id(src[cand]), (3, 6))
-                & (shapely.get_num_geometries(src[cand]) == 1)]  # connected
-    if len(cand) == 0:
-        return out
-    cand = np.setdiff1d(cand, cand[layer.unmatched.query(src[cand], predicate="intersects")[0]])
-    cand = cand[map_rows(shapely.is_valid, len(cand), src[cand])]
-    p, t = layer.tree.query(shapely.point_on_surface(src[cand]), predicate="intersects")
-    once = np.bincount(p, minlength=len(cand)) == 1
     d = np.full(len(src), -1, np.int64)
-    d[cand[p[once[p]]]] = t[once[p]]
+    cand = np.flatnonzero((pieces >= 2) & (cover < 0))
+    d[cand] = _tiled(src, cand, layer)
+    out = np.zeros(len(i), bool)
     out[todo] = d[i[todo]] == j[todo]
     return out
 
 
-def area_table(sources, targets):
-    """Every intersecting (small area, target) pair with its intersection area in m².
+def _tiled(src, which, layer):
+    """For small areas ``which``: the target holding its interior point where every point of
+    it lies in exactly one target (a valid one-part small area meeting no unmatched edge of
+    the targets, whose interior point exactly one target touches: ``_unmatched``), else -1."""
+    import numpy as np
+    import shapely
+
+    out = np.full(len(which), -1, np.int64)
+    if layer.unmatched is None or len(which) == 0:
+        return out
+    k = np.flatnonzero(np.isin(shapely.get_type_id(src[which]), (3, 6))
+                       & (shapely.get_num_geometries(src[which]) == 1))  # connected
+    k = np.setdiff1d(k, k[layer.unmatched.query(src[which[k]], predicate="intersects")[0]])
+    k = k[map_rows(shapely.is_valid, len(k), src[which[k]])]
+    p, t = layer.tree.query(shapely.point_on_surface(src[which[k]]), predicate="intersects")
+    once = np.bincount(p, minlength=len(k)) == 1
+    out[k[p[once[p]]]] = t[once[p]]
+    return out
+
+
+def target_layer(targets):
+    """What the shortcuts know of a layer of targets (which overlap, where they tile), for a
+    caller that asks more than one question of the same layer."""
+    return _layer(_geoms(targets))
+
+
+def tiled(sources, layer, which):
+    """Per small area ``which`` (positions in ``sources``): whether every point of it lies in
+    exactly one target of ``layer`` (a ``target_layer``), proven as for the area table."""
+    import numpy as np
+
+    which = np.asarray(which, dtype=np.int64)
+    return _tiled(_geoms(sources), which, layer) >= 0
+
+
+def area_table(sources, targets, layer=None):
+    """Every intersecting (small area, target) pair with its intersection area in m²;
+    ``layer``: the targets' ``target_layer``, when the caller has it.
 
     Computed once and reused (as in tobler): it is the expensive step.
     """
     import numpy as np
     import pandas as pd
 
-    i, j, area = _area_pairs(_geoms(sources), _geoms(targets))
+    i, j, area = _area_pairs(_geoms(sources), _geoms(targets), layer)
     return pd.DataFrame({"source": i, "target": j, "area": area}).astype(
         {"source": np.int64, "target": np.int64, "area": float})
 

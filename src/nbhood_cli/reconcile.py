@@ -20,6 +20,7 @@ class People:
     points: object = None
     weights: object = None
     _tables: dict = field(default_factory=dict, repr=False)
+    _layers: dict = field(default_factory=dict, repr=False)
 
     def remember(self, zones, table) -> None:
         """Keep an area table already computed elsewhere (by ``estimate``) for ``zones``."""
@@ -33,8 +34,23 @@ class People:
 
         key = id(zones)
         if key not in self._tables:
-            self._tables[key] = (zones, area_table(self.sources, zones))
+            self._tables[key] = (zones, area_table(self.sources, zones, self._layer(zones)))
         return self._tables[key][1]
+
+    def tiled(self, zones, which):
+        """Whether each small area ``which`` lies in the tiling of ``zones`` (every point of
+        it in exactly one zone)."""
+        from nbhood_cli.population import tiled
+
+        return tiled(self.sources, self._layer(zones), which)
+
+    def _layer(self, zones):
+        from nbhood_cli.population import target_layer
+
+        key = id(zones)
+        if key not in self._layers:
+            self._layers[key] = (zones, target_layer(zones))
+        return self._layers[key][1]
 
     def residents(self):
         """Where each small area's people are taken to live: its population-weighted centroid
@@ -91,7 +107,7 @@ def _piece_areas(people, community, units, found):
     import numpy as np
     import pandas as pd
 
-    from nbhood_cli.population import intersection_areas
+    from nbhood_cli.population import DERIVE_FLOOR, intersection_areas
 
     sources = people.sources
     whole = sources.geometry.area.to_numpy()
@@ -106,9 +122,37 @@ def _piece_areas(people, community, units, found):
                     np.where(rows["sc"] >= full * whole[s], rows["su"], np.nan))
     cut = np.flatnonzero(np.isnan(area))
     piece = rows["piece"].to_numpy()
-    area[cut] = intersection_areas(np.asarray(sources.geometry.values)[s[cut]],
-                                   np.asarray(found.geometry.values)[piece[cut]])
+    derived = _derivable(people, units, rows, cut)
+    todo = np.setdiff1d(cut, derived)
+    area[todo] = intersection_areas(np.asarray(sources.geometry.values)[s[todo]],
+                                    np.asarray(found.geometry.values)[piece[todo]])
+    if len(derived):
+        # in the units' tiling the pieces of s ∩ c add up to it: the largest is the rest
+        key = s * len(community) + rows["community"].to_numpy()
+        rest = pd.Series(area[todo]).groupby(key[todo]).sum()
+        area[derived] = rows["sc"].to_numpy()[derived] - rest.reindex(key[derived]).to_numpy()
+        small = derived[~(area[derived] >= DERIVE_FLOOR * whole[s[derived]])]  # (or NaN)
+        area[small] = intersection_areas(np.asarray(sources.geometry.values)[s[small]],
+                                         np.asarray(found.geometry.values)[piece[small]])
     return rows["source"].to_numpy(), rows["piece"].to_numpy(), area
+
+
+def _derivable(people, units, rows, cut):
+    """The cut rows whose area can be derived: for each (small area, community area) with two
+    or more cut rows, the one in the unit holding most of the small area — where the units
+    tile the small area, so that its pieces add up to its overlap with the community area."""
+    import numpy as np
+
+    s = rows["source"].to_numpy()[cut]
+    key = s * (rows["community"].max() + 1) + rows["community"].to_numpy()[cut]
+    order = np.lexsort((-rows["su"].to_numpy()[cut], key))  # by group, largest su first
+    first = np.ones(len(order), bool)
+    first[1:] = key[order][1:] != key[order][:-1]
+    size = np.bincount(np.cumsum(first) - 1)
+    pick = order[first][size >= 2]
+    if len(pick) == 0:
+        return pick
+    return np.sort(cut[pick][people.tiled(units, s[pick])])
 
 
 def pieces(community, units):
