@@ -42,7 +42,7 @@ def analyse(community: Areas, layers: list[Areas], people, th, then=None) -> Res
     from nbhood_cli.tensions import contested, is_sliver, size_band, splits
 
     with ThreadPoolExecutor(1, thread_name_prefix="nbhood-units") as ahead:
-        # the units' people need only the small areas: counted while the community areas are
+        # the units' people need only the small areas: counted while the estimate runs
         units_pop = [ahead.submit(people.of, layer.frame) for layer in layers]
         est = estimate(people.sources, people.counts, community.frame, people.method,
                        points=people.points, weights=people.weights)

@@ -196,6 +196,7 @@ def _edges(geoms):
 
 
 def _edge_hash(lx, ly, hx, hy):
+    """A 64-bit hash of each edge's end points' bits (equal edges, equal hashes)."""
     import numpy as np
 
     h = lx.view(np.uint64)
