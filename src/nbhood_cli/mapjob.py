@@ -267,7 +267,7 @@ def _write(out: Path, overwrite: bool, project: Project, got: Inputs, products: 
     import time
 
     from nbhood_cli import console
-    from nbhood_cli.io.write import alongside, atomic_folder, write_layers, write_text
+    from nbhood_cli.io.write import alongside, atomic_folder, write_layers, write_table, write_text
     from nbhood_cli.render import json_text
 
     n = project.suppress_below
@@ -317,17 +317,20 @@ def _write(out: Path, overwrite: bool, project: Project, got: Inputs, products: 
         if assets is not None:
             table("assets_by_area", assets.table)
         # Two processes: this one writes the polygon layers, which share most of their
-        # vertices; a forked child writes the tables and point layers, draws the maps and
-        # writes the report (matplotlib and folium hold the GIL: threads would queue).
+        # vertices, then the tables; a forked child writes the point layers, draws the maps
+        # and writes the report (matplotlib and folium hold the GIL: threads would queue).
         paths = {name: build / "layers" / f"{name}.geojson" for name in written}
         points = {paths[name]: f for name, f in written.items() if _points(f)}
         shapes = {paths[name]: f for name, f in written.items() if paths[name] not in points}
         draw = None if community is None else (
             build, summary, community, products, assets, project,
             "\n".join([*project.attribution, *_input_credits(got)]), written)
-        with alongside(_rest, tables, points, draw) as rest:
+        with alongside(_rest, points, draw) as rest:
             write_layers(shapes)
             part("polygon layers")
+            for path, frame in tables.items():
+                write_table(frame, path)
+            part("tables")
             notes, alongside_took = rest()
         part(f"then the rest (alongside: {', '.join(alongside_took)})")
         for note in notes:
@@ -347,18 +350,16 @@ def _points(frame) -> bool:
     return len(frame) > 0 and bool((shapely.get_type_id(frame.geometry.values) == 0).all())
 
 
-def _rest(tables: dict, points: dict, draw: tuple | None) -> tuple[list[str], list[str]]:
+def _rest(points: dict, draw: tuple | None) -> tuple[list[str], list[str]]:
     """The child's share of the writing; returns map.html's notes and where the time went."""
     import time
 
     from nbhood_cli import report
-    from nbhood_cli.io.write import write_layers, write_table
+    from nbhood_cli.io.write import write_layers
 
     took, start = [], time.perf_counter()
-    for path, frame in tables.items():
-        write_table(frame, path)
     write_layers(points)
-    took.append(f"tables and point layers {time.perf_counter() - start:.1f} s")
+    took.append(f"point layers {time.perf_counter() - start:.1f} s")
     start = time.perf_counter()
     notes = [] if draw is None else report.draw(*draw)
     took.append(f"maps and report {time.perf_counter() - start:.1f} s")
