@@ -299,6 +299,22 @@ def test_chain_proof_refuses_what_does_not_add_up():
     assert not proven(src, tgt, np.array([0, 1, 2, 3, 5]), np.zeros(5, int)).any()
 
 
+def test_chain_proof_refuses_an_invalid_small_area():
+    # The left square with a zero-width spike below it: its edges, less the spike's reversed
+    # pair, are the square's with the bottom split at x = 25, as in the target, but an
+    # invalid polygon is never taken on trust.
+    spiked = ring_of((0, 0), (25, 0), (25, -30), (25, 0), (50, 0), (50, 50), (0, 50))
+    square = box(50, 0, 100, 50)
+    target = ring_of((0, 0), (25, 0), (50, 0), (100, 0), (100, 50), (50, 50), (0, 50))
+    src = population._geoms(frame(spiked, square))
+    assert not shapely.is_valid(src[0])
+    tgt = population._geoms(frame(target))
+    assert not population._chain_covered(src, tgt, np.array([0, 1]), np.zeros(2, int)).any()
+    fixed = population._geoms(frame(ring_of((0, 0), (25, 0), (50, 0), (50, 50), (0, 50)),
+                                    square))
+    assert population._chain_covered(fixed, tgt, np.array([0, 1]), np.zeros(2, int)).all()
+
+
 def test_chain_proof_with_an_island_in_a_hole():
     # A small area with a hole, and the island filling it: together they are the target.
     holed = shapely.Polygon(box(0, 0, 90, 90).exterior.coords,

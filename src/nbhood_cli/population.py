@@ -449,14 +449,15 @@ def _chain_covered(src, tgt, i, j):
     and winding numbers add, so then Σ 1_s = 1_t almost everywhere: each s lies in t and
     area(s ∩ t) = area(s), without relating the two (as where a target is a union of small
     areas). Edges split at different vertices do not match: those targets stay unproven, as
-    do those of a small area paired twice."""
+    do those of a small area paired twice or not valid (its winding number need not be its
+    indicator)."""
     import numpy as np
 
     e = _source_edges(src)
     if e is None:
         return np.zeros(len(i), bool)
     cover = np.full(len(src) + 1, -1, np.int64)  # the last: no small area
-    once = np.bincount(i, minlength=len(src))[i] == 1
+    once = (np.bincount(i, minlength=len(src))[i] == 1) & e.valid[i]
     cover[i[once]] = j[once]
     mine = cover[e.owner]
     keep = np.flatnonzero((mine >= 0) & (cover[e.partner] != mine))
@@ -487,6 +488,7 @@ class _SourceEdges:
 
     owner: object  # its small area
     partner: object  # the small area holding its one reversed copy, len(src) if none
+    valid: object  # per small area: a valid (Multi)Polygon
     forward: object
     eid: object
     sorted_hash: object  # ``_edge_hash`` of every edge, sorted ...
@@ -536,6 +538,7 @@ def _source_edges(src):
 
 
 def _partnered(src):
+    """The small areas' edges with their ids and partners, and which small areas are valid."""
     import numpy as np
 
     e = _edges(src)
@@ -553,8 +556,9 @@ def _partnered(src):
     eid = np.empty(len(order), small)
     eid[order] = group
     rep = order[start]
-    return _SourceEdges(e.owner.astype(small), partner, e.forward, eid, sorted_hash,
-                        group.astype(small), e.lx[rep], e.ly[rep], e.hx[rep], e.hy[rep])
+    return _SourceEdges(e.owner.astype(small), partner, _valid(src), e.forward, eid,
+                        sorted_hash, group.astype(small), e.lx[rep], e.ly[rep], e.hx[rep],
+                        e.hy[rep])
 
 
 def _vertices_covered(t, s, sample=8):
