@@ -122,37 +122,40 @@ def _piece_areas(people, community, units, found):
                     np.where(rows["sc"] >= full * whole[s], rows["su"], np.nan))
     cut = np.flatnonzero(np.isnan(area))
     piece = rows["piece"].to_numpy()
-    derived = _derivable(people, units, rows, cut)
+    small_areas, pieces_ = np.asarray(sources.geometry.values), np.asarray(found.geometry.values)
+
+    def overlap(k):
+        return intersection_areas(small_areas[s[k]], pieces_[piece[k]])
+
+    group = s * len(community) + rows["community"].to_numpy()  # (small area, community area)
+    derived = _derivable(people, units, s, group, rows["su"].to_numpy(), cut)
     todo = np.setdiff1d(cut, derived)
-    area[todo] = intersection_areas(np.asarray(sources.geometry.values)[s[todo]],
-                                    np.asarray(found.geometry.values)[piece[todo]])
+    area[todo] = overlap(todo)
     if len(derived):
         # in the units' tiling the pieces of s ∩ c add up to it: the largest is the rest
-        key = s * len(community) + rows["community"].to_numpy()
-        rest = pd.Series(area[todo]).groupby(key[todo]).sum()
-        area[derived] = rows["sc"].to_numpy()[derived] - rest.reindex(key[derived]).to_numpy()
+        rest = pd.Series(area[todo]).groupby(group[todo]).sum()
+        area[derived] = rows["sc"].to_numpy()[derived] - rest.reindex(group[derived]).to_numpy()
         small = derived[~(area[derived] >= DERIVE_FLOOR * whole[s[derived]])]  # (or NaN)
-        area[small] = intersection_areas(np.asarray(sources.geometry.values)[s[small]],
-                                         np.asarray(found.geometry.values)[piece[small]])
-    return rows["source"].to_numpy(), rows["piece"].to_numpy(), area
+        area[small] = overlap(small)
+    return s, piece, area
 
 
-def _derivable(people, units, rows, cut):
-    """The cut rows whose area can be derived: for each (small area, community area) with two
-    or more cut rows, the one in the unit holding most of the small area — where the units
-    tile the small area, so that its pieces add up to its overlap with the community area."""
+def _derivable(people, units, s, group, su, cut):
+    """The cut rows whose area can be derived: in each ``group`` (small area s, community
+    area) with two or more cut rows, the one in the unit holding most of s (largest ``su``)
+    — where the units tile s, so that its pieces add up to its overlap with the community
+    area."""
     import numpy as np
 
-    s = rows["source"].to_numpy()[cut]
-    key = s * (rows["community"].max() + 1) + rows["community"].to_numpy()[cut]
-    order = np.lexsort((-rows["su"].to_numpy()[cut], key))  # by group, largest su first
+    key = group[cut]
+    order = np.lexsort((-su[cut], key))  # by group, largest su first
     first = np.ones(len(order), bool)
     first[1:] = key[order][1:] != key[order][:-1]
     size = np.bincount(np.cumsum(first) - 1)
     pick = order[first][size >= 2]
     if len(pick) == 0:
         return pick
-    return np.sort(cut[pick][people.tiled(units, s[pick])])
+    return np.sort(cut[pick][people.tiled(units, s[cut][pick])])
 
 
 def pieces(community, units):
