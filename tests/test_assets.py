@@ -11,12 +11,14 @@ from nbhood_cli import taxonomy as tax
 from nbhood_cli.assets import (
     AssetThresholds,
     access,
+    assign,
     by_area,
     dedupe,
     double_disadvantage,
     fifth,
     need_weighted_share,
     normalise_name,
+    subset_pairs,
 )
 from nbhood_cli.errors import NbhoodError
 
@@ -103,6 +105,17 @@ def test_counts_per_area_and_missing_categories(town):
     assert table["n_green_blue_space"].tolist() == [1, 1]  # the park touches both
     assert table["assets_total"].tolist() == [3, 1]
     assert table["categories_missing"].tolist() == ["faith", "health_care;faith"]
+
+
+def test_one_query_serves_the_register_and_its_subset(town):
+    areas, assets = town
+    a, z = assign(assets, areas)
+    assert sorted(zip(a.tolist(), z.tolist(), strict=True)) == [(0, 0), (1, 0), (2, 0), (2, 1)]
+    keep = np.array([False, True, True])  # numbered as in assets[keep]: 1 → 0, 2 → 1
+    a, z = subset_pairs((a, z), keep)
+    assert sorted(zip(a.tolist(), z.tolist(), strict=True)) == [(0, 0), (1, 0), (1, 1)]
+    assert by_area(areas, assets[keep], ("health_care",), pairs=(a, z)).equals(
+        by_area(areas, assets[keep], ("health_care",)))
 
 
 def test_access_is_population_weighted_nearest_distance(town):

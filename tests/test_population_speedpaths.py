@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+import shapely.affinity
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -262,8 +263,11 @@ RIGHT = ring_of((100, 0), (150, 0), (200, 0), (200, 50), (200, 100), (150, 100),
                 (100, 50))
 
 
-def test_targets_made_of_small_areas_are_proven_by_their_edges(threads, monkeypatch):
+@pytest.mark.parametrize("homes", [True, False], ids=["homes", "after-predicates"])
+def test_targets_made_of_small_areas_are_proven_by_their_edges(threads, monkeypatch, homes):
     monkeypatch.setattr(population, "CHAIN_PAYS", 10**12)
+    if not homes:  # no home found first: the chains run on the predicates' candidates
+        monkeypatch.setattr(population, "MADE_SAMPLE", 0)
     asked = covers_related(monkeypatch)
     sources = frame(*grid(50, 4, 2))
     targets = frame(LEFT, RIGHT)
@@ -271,6 +275,66 @@ def test_targets_made_of_small_areas_are_proven_by_their_edges(threads, monkeypa
     assert table["area"].tolist() == pytest.approx([2500.0] * 8)
     assert sum(asked) == 0
     assert_same_table(sources, targets)
+
+
+def classified(monkeypatch):
+    """Count the pairs that go through the predicates (``_classify``)."""
+    asked = []
+    real = population._classify
+
+    def spy(src, tgt, i, j):
+        asked.append(len(i))
+        return real(src, tgt, i, j)
+
+    monkeypatch.setattr(population, "_classify", spy)
+    return asked
+
+
+def blocks(squares, columns, rows, width):
+    """Targets dissolved from a column-major grid of squares, ``width`` columns each."""
+    return [shapely.coverage_union_all([squares[c * rows + r] for c in range(c0, c0 + width)
+                                        for r in range(rows)])
+            for c0 in range(0, columns, width)]
+
+
+def test_a_layer_made_of_small_areas_needs_no_predicates(threads, monkeypatch):
+    squares = grid(50, 6, 4)
+    sources, targets = frame(*squares), frame(*blocks(squares, 6, 4, 2))
+    asked = classified(monkeypatch)
+    table = area_table(sources, targets)
+    assert sum(asked) == 0  # every small area proven inside its block first
+    assert table["area"].tolist() == pytest.approx([2500.0] * 24)
+    assert_same_table(sources, targets)
+    assert_same_estimate(sources, np.arange(24.0), targets)
+
+
+def test_a_proven_home_overlapping_another_target_is_still_intersected(threads, monkeypatch):
+    squares = grid(50, 6, 4)
+    # across blocks 0 and 1, cutting squares but missing their centres: every square is
+    # proven in its block first, and the blocks overlap the extra target
+    extra = box(80, 20, 120, 180)
+    sources = frame(*squares)
+    targets = frame(*blocks(squares, 6, 4, 2), extra)
+    asked = classified(monkeypatch)
+    table = area_table(sources, targets)
+    assert sum(asked) == 0
+    assert table.loc[table["target"] == 3, "area"].sum() == pytest.approx(40 * 160)
+    assert_same_table(sources, targets)
+    assert_same_estimate(sources, np.arange(24.0), targets)
+
+
+def test_layers_not_made_of_small_areas_are_not_chained(monkeypatch):
+    squares = grid(50, 6, 4)
+    shifted = [shapely.affinity.translate(b, 0.5, 0.5) for b in blocks(squares, 6, 4, 2)]
+    chained = []
+    real = population._chain_covered
+    monkeypatch.setattr(population, "_chain_covered",
+                        lambda *a: chained.append(1) or real(*a))
+    sources, targets = frame(*squares), frame(*shifted)
+    assert not population._made_of_small_areas(population._geoms(sources),
+                                               population._geoms(targets))
+    assert_same_table(sources, targets)
+    assert chained == []
 
 
 def test_edges_split_at_other_vertices_are_related_instead(threads, monkeypatch):
@@ -313,6 +377,25 @@ def test_chain_proof_refuses_an_invalid_small_area():
     fixed = population._geoms(frame(ring_of((0, 0), (25, 0), (50, 0), (50, 50), (0, 50)),
                                     square))
     assert population._chain_covered(fixed, tgt, np.array([0, 1]), np.zeros(2, int)).all()
+
+
+def test_validity_is_tested_once_per_geometry(monkeypatch):
+    import weakref
+
+    spiked = ring_of((0, 0), (25, 0), (25, -30), (25, 0), (50, 0), (50, 50), (0, 50))
+    geoms = np.array([box(0, 0, 1, 1), spiked, None, box(2, 0, 3, 1)], dtype=object)
+    expected = [True, False, False, True]
+    assert population.is_valid(geoms).tolist() == expected
+    asked = []
+    monkeypatch.setattr(shapely, "is_valid", lambda g, **kw: asked.append(len(g)) or
+                        np.ones(len(g), bool))
+    assert population.is_valid(geoms[[3, 1, 0]]).tolist() == [True, False, True]
+    assert asked == []  # all remembered (None is never valid, and not asked)
+    # an entry left by another object that had the same id is not read for this one
+    fresh = ring_of((0, 0), (25, 0), (25, -30), (25, 0), (50, 0), (50, 50), (0, 50))
+    population._VALIDITY[id(fresh)] = (weakref.ref(geoms[0]), False)
+    assert population.is_valid(np.array([fresh], dtype=object)).tolist() == [True]
+    assert asked == [1]
 
 
 def test_chain_proof_with_an_island_in_a_hole():

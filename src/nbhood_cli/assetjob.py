@@ -24,7 +24,7 @@ def run(layer, area, scheme, dedupe_distance: float, people=None, score=None, de
     """``layer``: the register as read; ``area``: analysis.Areas; ``people``: reconcile.People
     or None (then only counts); ``score``/``decile``: per small area, or None."""
     from nbhood_cli import taxonomy as tax
-    from nbhood_cli.assets import AssetThresholds, by_area, dedupe
+    from nbhood_cli.assets import AssetThresholds, assign, by_area, dedupe, subset_pairs
 
     frame = layer.frame
     ids = layer_ids(layer)
@@ -34,7 +34,9 @@ def run(layer, area, scheme, dedupe_distance: float, people=None, score=None, de
     if len(merges):
         console.warn(f"{layer.path}: {len(merges)} duplicate(s) merged (same name within "
                      f"{dedupe_distance:g} m)")
-    mapped = kept[kept["category"].notna()].reset_index(drop=True)
+    pairs = assign(kept, area.frame)  # once: for the counts and for each asset's areas
+    counted = kept["category"].notna().to_numpy()
+    mapped = kept[counted].reset_index(drop=True)
     unmapped = kept.loc[kept["category"].isna(), "source_term"].value_counts()
     if len(unmapped):
         console.warn(f"{layer.path}: {int(unmapped.sum())} asset(s) in {len(unmapped)} "
@@ -47,11 +49,12 @@ def run(layer, area, scheme, dedupe_distance: float, people=None, score=None, de
         residents = people.residents()
         resident_people = _resident_people(people, area.frame)
     table = by_area(area.frame, mapped, scheme.categories, population, resident_people,
-                    residents, score, decile, th or AssetThresholds())
+                    residents, score, decile, th or AssetThresholds(),
+                    subset_pairs(pairs, counted))
     table.insert(0, "area_id", area.ids)
     if area.names is not None:
         table.insert(1, "name", area.names)
-    return AssetRun(table, located(kept, area), mapped, merges, unmapped, scheme)
+    return AssetRun(table, located(kept, area, pairs), mapped, merges, unmapped, scheme)
 
 
 def _resident_people(people, zones):
@@ -77,15 +80,12 @@ def layer_ids(layer) -> list:
     return [str(v) for v in (column.tolist() if text else column)]  # tolist: Arrow at C speed
 
 
-def located(assets, area):
+def located(assets, area, pairs):
     """Each asset with its category and the ids of the areas it falls in (``;``-joined, in
-    text order)."""
+    text order); ``pairs``: ``assets.assign(assets, area.frame)``."""
     import numpy as np
-    import shapely
 
-    # The points in the tree and the areas as queries: each area is prepared once.
-    z, a = shapely.STRtree(assets.geometry.values).query(area.frame.geometry.values,
-                                                         predicate="intersects")
+    a, z = pairs
     ids = np.array([str(v) for v in area.ids], dtype=object)
     rank = np.argsort(np.argsort(ids))
     order = np.lexsort((rank[z], a))

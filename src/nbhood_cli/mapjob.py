@@ -147,19 +147,31 @@ def run(project: Project, out: Path, overwrite: bool, options, stage,
     """Read, analyse and write; returns the summary written to summary.json, with the
     ``--fail-on`` conditions judged. The assets are counted in a thread alongside the
     statutory layers' analysis, which leaves a core idle part of the time."""
-    import time
-    from concurrent.futures import ThreadPoolExecutor
+    import gc
 
-    from nbhood_cli import console
-    from nbhood_cli.failon import judge
     from nbhood_cli.io.read import working_crs
-    from nbhood_cli.tensions import Thresholds
 
     working_crs(options.crs)
     if out.exists() and not overwrite:
         raise NbhoodError(f"{out}: already exists; pass --overwrite to replace it")
     with stage("reading inputs"):
         got = read_inputs(project, options)
+    gc.freeze()  # the inputs live to the end: the collector need not scan them again and again
+    try:
+        return _analyse_and_write(project, out, overwrite, options, stage, conditions, got)
+    finally:
+        gc.unfreeze()
+
+
+def _analyse_and_write(project: Project, out: Path, overwrite: bool, options, stage,
+                       conditions, got: Inputs) -> dict:
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nbhood_cli import console
+    from nbhood_cli.failon import judge
+    from nbhood_cli.tensions import Thresholds
+
     th = Thresholds(project.min_share, project.sliver_area, project.sliver_pop,
                     tuple(project.severity), tuple(project.bands))
     products, results, assets = {}, None, None

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from dataclasses import dataclass
 
 METHODS = ("areal", "centroid", "dasymetric")
@@ -30,6 +31,7 @@ UNMATCHED_SIZE = 20_000  # unmatched is no coverage: no tiling proofs are tried 
 CHAIN_PAYS = 500  # a relate costs as much as matching this many small-area edges: chains
 # are tried when the candidates for a cover, times this, outnumber the small areas' vertices
 # (and 20,000, for numpy's fixed costs: ≈ 40 candidates at least)
+MADE_SAMPLE = 64  # targets looked at to tell a layer built from the small areas
 
 
 @dataclass
@@ -140,13 +142,45 @@ def _canonical(geoms):
     return first[inverse]
 
 
+_VALIDITY: dict = {}  # id(geometry) → (weak reference to it, is it valid)
+VALIDITY_KEPT = 1_000_000  # entries beyond this: the dead ones are dropped
+
+
+def is_valid(geoms):
+    """``shapely.is_valid`` per geometry, on the threads, each geometry object tested once
+    per process: the reader, every area table and every crosswalk ask again of the same
+    layers (≈ 2 s at England scale). Geometries are immutable; the weak reference makes
+    sure an id is not read for another object that came to have it."""
+    import numpy as np
+    import shapely
+
+    geoms = np.asarray(geoms, dtype=object)
+    out = np.zeros(len(geoms), bool)
+    todo = []
+    for k, g in enumerate(geoms):
+        seen = _VALIDITY.get(id(g))
+        if seen is not None and seen[0]() is g:
+            out[k] = seen[1]
+        elif g is not None:
+            todo.append(k)
+    if todo:
+        todo = np.asarray(todo)
+        out[todo] = map_rows(shapely.is_valid, len(todo), geoms[todo])
+        if len(_VALIDITY) > VALIDITY_KEPT:
+            for key in [key for key, (ref, _) in _VALIDITY.items() if ref() is None]:
+                _VALIDITY.pop(key, None)
+        _VALIDITY.update((id(g), (weakref.ref(g), v))
+                         for g, v in zip(geoms[todo], out[todo].tolist(), strict=True))
+    return out
+
+
 def _valid(geoms):
     """Valid (Multi)Polygons: the shortcuts below are proven for those only."""
     import numpy as np
     import shapely
 
     polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
-    return map_rows(shapely.is_valid, len(geoms), geoms) & polygonal
+    return is_valid(geoms) & polygonal
 
 
 # --- the targets as a layer: which overlap, where they tile ------------------------------
@@ -361,7 +395,12 @@ def _areas(src, tgt, i, j, layer, src_area=None, derive=True):
         return area
     if src_area is None:
         src_area = shapely.area(src)
-    hit, whole = _classify(src, tgt, i, j)
+    # in a layer built from the small areas, most covers are proven before any predicate
+    home = _homes(src, tgt, layer)
+    settled = home[i] >= 0
+    hit, whole = settled.copy(), settled & (j == home[i])
+    rest = np.flatnonzero(~settled)
+    hit[rest], whole[rest] = _classify(src, tgt, i[rest], j[rest])
     if layer.valid is not None:
         whole &= layer.valid[j]
 
@@ -390,11 +429,60 @@ def _areas(src, tgt, i, j, layer, src_area=None, derive=True):
     return area
 
 
+def _homes(src, tgt, layer):
+    """Per small area: the target proven by edge chains to hold it, else -1. Each small area
+    is paired with the one target touching its interior point, and those pairs go to
+    ``_chain_covered``; tried only where a sample of targets has its vertices on the small
+    areas' edges (``_made_of_small_areas``), so other layers pay almost nothing for it.
+
+    A small area proven inside target t needs no predicate with any target: its pair with t
+    takes its own area, and its other pairs are either in ``layer.overlaps`` with t (then
+    intersected) or empty (step 3 of ``_areas``)."""
+    import numpy as np
+    import shapely
+
+    home = np.full(len(src), -1, np.int64)
+    if layer.tree is None or not _made_of_small_areas(src, tgt):
+        return home
+    # the points in a tree, each target a query: prepared once, not tested from scratch
+    t, p = shapely.STRtree(shapely.point_on_surface(src)).query(tgt, predicate="intersects")
+    once = (np.bincount(p, minlength=len(src)) == 1)[p]
+    if layer.valid is not None:
+        once &= layer.valid[t]
+    s, t = p[once], t[once]
+    proven = _chain_covered(src, tgt, s, t)
+    home[s[proven]] = t[proven]
+    return home
+
+
+def _made_of_small_areas(src, tgt, per_target=16):
+    """Whether at least half of ``MADE_SAMPLE`` targets, spread over the layer, have
+    ``per_target`` vertices, spread along each, all on small areas' boundaries — as targets
+    dissolved from the small areas have (a few milliseconds; only a guide: the chains prove
+    or refuse each target)."""
+    import numpy as np
+    import shapely
+
+    pick = np.unique(np.linspace(0, len(tgt) - 1, min(MADE_SAMPLE, len(tgt))).astype(np.int64))
+    xy, at = shapely.get_coordinates(tgt[pick], return_index=True)
+    if len(xy) == 0:
+        return False
+    start = np.searchsorted(at, np.arange(len(pick)))
+    size = np.bincount(at, minlength=len(pick))
+    k = (start[:, None] + (np.arange(per_target)[None, :] * size[:, None]) // per_target)
+    k = np.unique(k[size > 0].ravel())
+    on = np.zeros(len(k), bool)
+    on[shapely.STRtree(src).query(shapely.points(xy[k]), predicate="touches")[0]] = True
+    return (np.bincount(at[k], weights=~on, minlength=len(pick))[size > 0] == 0).mean() >= 0.5
+
+
 def _classify(src, tgt, i, j):
     """(intersects, covers) for each pair, by the cheapest exact tests (steps 1 and 2)."""
     import numpy as np
     import shapely
 
+    if len(i) == 0:
+        return np.zeros(0, bool), np.zeros(0, bool)
     canon = _canonical(tgt)
     order = np.lexsort((i, canon[j]))  # pairs of one target object stay together
     oi, oj = i[order], j[order]
@@ -608,7 +696,7 @@ def _tiled(src, which, layer):
     k = np.flatnonzero(np.isin(shapely.get_type_id(src[which]), (3, 6))
                        & (shapely.get_num_geometries(src[which]) == 1))  # connected
     k = np.setdiff1d(k, k[layer.unmatched.query(src[which[k]], predicate="intersects")[0]])
-    k = k[map_rows(shapely.is_valid, len(k), src[which[k]])]
+    k = k[is_valid(src[which[k]])]
     p, t = layer.tree.query(shapely.point_on_surface(src[which[k]]), predicate="intersects")
     once = np.bincount(p, minlength=len(k)) == 1
     out[k[p[once[p]]]] = t[once[p]]

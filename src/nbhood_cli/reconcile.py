@@ -164,7 +164,7 @@ def pieces(community, units):
     import numpy as np
     import shapely
 
-    from nbhood_cli.population import map_rows
+    from nbhood_cli.population import is_valid, map_rows
 
     areas, whole = np.asarray(community.geometry.values), np.asarray(units.geometry.values)
     # the units query the community areas' tree: each (large) unit is prepared once and
@@ -172,7 +172,7 @@ def pieces(community, units):
     tree = shapely.STRtree(areas)
     u, c = tree.query(whole, predicate="intersects")
     iu, ic = tree.query(whole, predicate="contains_properly")
-    valid = shapely.is_valid(whole)[iu]
+    valid = is_valid(whole)[iu]
     iu, ic = iu[valid], ic[valid]
     # a community area inside a (valid) unit's interior is its own piece: no overlay
     inside = np.isin(c * len(whole) + u, ic * len(whole) + iu)

@@ -677,10 +677,10 @@ def _repair(frame, path: Path, layer: Layer, family: str):
     import numpy as np
     import shapely
 
-    from nbhood_cli.population import map_rows
+    from nbhood_cli.population import is_valid
 
     geoms = np.asarray(frame.geometry.values, dtype=object)
-    invalid = ~map_rows(shapely.is_valid, len(geoms), geoms)  # on the geometry threads
+    invalid = ~is_valid(geoms)  # on the geometry threads; remembered for the analysis
     if not invalid.any():
         return frame
     frame = frame.copy()
