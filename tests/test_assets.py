@@ -16,6 +16,7 @@ from nbhood_cli.assets import (
     dedupe,
     double_disadvantage,
     fifth,
+    near_pairs,
     need_weighted_share,
     normalise_name,
     subset_pairs,
@@ -116,6 +117,21 @@ def test_one_query_serves_the_register_and_its_subset(town):
     assert sorted(zip(a.tolist(), z.tolist(), strict=True)) == [(0, 0), (1, 0), (1, 1)]
     assert by_area(areas, assets[keep], ("health_care",), pairs=(a, z)).equals(
         by_area(areas, assets[keep], ("health_care",)))
+
+
+@pytest.mark.parametrize("distance", [5.0, 25.0, 50 ** 0.5, 0.3])
+def test_near_pairs_are_those_of_a_dwithin_query(distance):
+    # points on a 5 m lattice (many pairs exactly 5, 25 or sqrt(50) m apart) and a cluster
+    # sharing one cell, against the STRtree's dwithin
+    rng = np.random.default_rng(3)
+    xy = np.round(rng.random((3000, 2)) * 400 / 5) * 5 + (X, Y)
+    xy = np.vstack([xy, rng.random((40, 2)) * 0.2 + (X + 7, Y + 7)])
+    points = shapely.points(xy)
+    a, b = near_pairs(points, distance)
+    p, q = shapely.STRtree(points).query(points, predicate="dwithin", distance=distance)
+    want = sorted(zip(p[p < q].tolist(), q[p < q].tolist(), strict=True))
+    assert sorted(zip(a.tolist(), b.tolist(), strict=True)) == want
+    assert len(want) > 40
 
 
 def test_access_is_population_weighted_nearest_distance(town):

@@ -147,30 +147,34 @@ VALIDITY_KEPT = 1_000_000  # entries beyond this: the dead ones are dropped
 
 
 def is_valid(geoms):
-    """``shapely.is_valid`` per geometry, on the threads, each geometry object tested once
-    per process: the reader, every area table and every crosswalk ask again of the same
-    layers (≈ 2 s at England scale). Geometries are immutable; the weak reference makes
-    sure an id is not read for another object that came to have it."""
+    """``shapely.is_valid`` per geometry, on the threads, each (Multi)Polygon object tested
+    once per process: the reader, every area table and every crosswalk ask again of the same
+    layers (≈ 2 s at England scale). Geometries are immutable; the weak reference makes sure
+    an id is not read for another object that came to have it. Points and lines (an asset
+    register) are cheap to test and never asked again: they are not remembered."""
     import numpy as np
     import shapely
 
     geoms = np.asarray(geoms, dtype=object)
     out = np.zeros(len(geoms), bool)
-    todo = []
-    for k, g in enumerate(geoms):
+    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
+    todo = np.flatnonzero(~polygonal & ~shapely.is_missing(geoms)).tolist()
+    for k in np.flatnonzero(polygonal).tolist():
+        g = geoms[k]
         seen = _VALIDITY.get(id(g))
         if seen is not None and seen[0]() is g:
             out[k] = seen[1]
-        elif g is not None:
+        else:
             todo.append(k)
-    if todo:
-        todo = np.asarray(todo)
+    todo = np.sort(np.asarray(todo, dtype=np.int64))
+    if len(todo):
         out[todo] = map_rows(shapely.is_valid, len(todo), geoms[todo])
         if len(_VALIDITY) > VALIDITY_KEPT:
             for key in [key for key, (ref, _) in _VALIDITY.items() if ref() is None]:
                 _VALIDITY.pop(key, None)
+        new = todo[polygonal[todo]]
         _VALIDITY.update((id(g), (weakref.ref(g), v))
-                         for g, v in zip(geoms[todo], out[todo].tolist(), strict=True))
+                         for g, v in zip(geoms[new], out[new].tolist(), strict=True))
     return out
 
 

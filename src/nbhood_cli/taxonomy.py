@@ -73,18 +73,19 @@ def categorise(frame, taxonomy: Taxonomy):
 
     Registers repeat a few category/tag combinations many times, so each distinct
     combination is looked up once."""
-    import pandas as pd
-
     columns = [c for c in ("subcategory", "osm_tag", "category", *OSM_KEYS) if c in frame]
     if not columns:
         return [None] * len(frame), ["(no category)"] * len(frame)
+    import numpy as np
+
     keys = frame[columns].astype("string").fillna("")
-    distinct = keys.drop_duplicates()
-    found = {}
-    for row in distinct.to_dict("records"):
+    code = keys.groupby(columns, sort=False).ngroup().to_numpy()
+    _, first = np.unique(code, return_index=True)  # each combination's first row, by code
+    hits, terms = [], []
+    for row in keys.iloc[first].to_dict("records"):
         tried = candidates({k: v for k, v in row.items() if v.strip()})
         hit = next((taxonomy.index[t] for t in tried if t in taxonomy.index), None)
-        found[tuple(row.values())] = (hit, None if hit else (tried[0] if tried else
-                                                             "(no category)"))
-    looked_up = pd.Series(list(map(tuple, keys.itertuples(index=False, name=None)))).map(found)
-    return [r[0] for r in looked_up], [r[1] for r in looked_up]
+        hits.append(hit)
+        terms.append(None if hit else (tried[0] if tried else "(no category)"))
+    return (np.array(hits, dtype=object)[code].tolist(),
+            np.array(terms, dtype=object)[code].tolist())
