@@ -31,7 +31,7 @@ UNMATCHED_SIZE = 20_000  # unmatched is no coverage: no tiling proofs are tried 
 CHAIN_PAYS = 500  # a relate costs as much as matching this many small-area edges: chains
 # are tried when the candidates for a cover, times this, outnumber the small areas' vertices
 # (and 20,000, for numpy's fixed costs: ≈ 40 candidates at least)
-MADE_SAMPLE = 64  # targets looked at to tell a layer built from the small areas
+MADE_SAMPLE = 32  # targets looked at to tell a layer built from the small areas
 
 
 @dataclass
@@ -459,7 +459,7 @@ def _homes(src, tgt, layer):
     return home
 
 
-def _made_of_small_areas(src, tgt, per_target=16):
+def _made_of_small_areas(src, tgt, per_target=8):
     """Whether at least half of ``MADE_SAMPLE`` targets, spread over the layer, have
     ``per_target`` vertices, spread along each, all on small areas' boundaries — as targets
     dissolved from the small areas have (a few milliseconds; only a guide: the chains prove
