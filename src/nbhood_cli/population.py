@@ -448,8 +448,7 @@ def _homes(src, tgt, layer):
     home = np.full(len(src), -1, np.int64)
     if layer.tree is None or not _made_of_small_areas(src, tgt):
         return home
-    # the points in a tree, each target a query: prepared once, not tested from scratch
-    t, p = shapely.STRtree(shapely.point_on_surface(src)).query(tgt, predicate="intersects")
+    p, t = _holding(shapely.point_on_surface(src), tgt)
     once = (np.bincount(p, minlength=len(src)) == 1)[p]
     if layer.valid is not None:
         once &= layer.valid[t]
@@ -457,6 +456,17 @@ def _homes(src, tgt, layer):
     proven = _chain_covered(src, tgt, s, t)
     home[s[proven]] = t[proven]
     return home
+
+
+def _holding(points, geoms):
+    """(point, geometry) for each point in or on each geometry. The points go in the tree and
+    each geometry is a query, prepared once: testing every point against a large polygon
+    from scratch cost 2.3 s for the England small areas' points in the authorities, 0.09 s
+    this way round (the same pairs)."""
+    import shapely
+
+    g, p = shapely.STRtree(points).query(geoms, predicate="intersects")
+    return p, g
 
 
 def _made_of_small_areas(src, tgt, per_target=8):
@@ -701,7 +711,7 @@ def _tiled(src, which, layer):
                        & (shapely.get_num_geometries(src[which]) == 1))  # connected
     k = np.setdiff1d(k, k[layer.unmatched.query(src[which[k]], predicate="intersects")[0]])
     k = k[is_valid(src[which[k]])]
-    p, t = layer.tree.query(shapely.point_on_surface(src[which[k]]), predicate="intersects")
+    p, t = _holding(shapely.point_on_surface(src[which[k]]), layer.geoms)
     once = np.bincount(p, minlength=len(k)) == 1
     out[k[p[once[p]]]] = t[once[p]]
     return out
