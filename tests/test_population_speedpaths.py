@@ -396,6 +396,11 @@ def test_validity_is_tested_once_per_geometry(monkeypatch):
     population._VALIDITY[id(fresh)] = (weakref.ref(geoms[0]), False)
     assert population.is_valid(np.array([fresh], dtype=object)).tolist() == [True]
     assert asked == [1]
+    # an entry goes with its geometry
+    key = id(fresh)
+    assert key in population._VALIDITY
+    del fresh
+    assert key not in population._VALIDITY
 
 
 def test_chain_proof_with_an_island_in_a_hole():

@@ -142,16 +142,18 @@ def _canonical(geoms):
     return first[inverse]
 
 
-_VALIDITY: dict = {}  # id(geometry) → (weak reference to it, is it valid)
-VALIDITY_KEPT = 1_000_000  # entries beyond this: the dead ones are dropped
+_VALIDITY: dict = {}  # id(geometry) → (weak reference to it, is it valid), while it lives
 
 
 def is_valid(geoms):
     """``shapely.is_valid`` per geometry, on the threads, each (Multi)Polygon object tested
     once per process: the reader, every area table and every crosswalk ask again of the same
-    layers (≈ 2 s at England scale). Geometries are immutable; the weak reference makes sure
-    an id is not read for another object that came to have it. Points and lines (an asset
-    register) are cheap to test and never asked again: they are not remembered."""
+    layers (≈ 2 s at England scale). Geometries are immutable; an entry goes when its
+    geometry does (the weak reference's callback), and the reference is checked too, so an
+    id is never read for another object. Points and lines (an asset register) are cheap to
+    test and never asked again: they are not remembered."""
+    from functools import partial
+
     import numpy as np
     import shapely
 
@@ -169,11 +171,8 @@ def is_valid(geoms):
     todo = np.sort(np.asarray(todo, dtype=np.int64))
     if len(todo):
         out[todo] = map_rows(shapely.is_valid, len(todo), geoms[todo])
-        if len(_VALIDITY) > VALIDITY_KEPT:
-            for key in [key for key, (ref, _) in _VALIDITY.items() if ref() is None]:
-                _VALIDITY.pop(key, None)
         new = todo[polygonal[todo]]
-        _VALIDITY.update((id(g), (weakref.ref(g), v))
+        _VALIDITY.update((id(g), (weakref.ref(g, partial(_VALIDITY.pop, id(g))), v))
                          for g, v in zip(geoms[new], out[new].tolist(), strict=True))
     return out
 
