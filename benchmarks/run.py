@@ -309,8 +309,10 @@ def bench_pipeline() -> None:
         result = subprocess.run([sys.executable, __file__, "--stage", name],
                                 capture_output=True, text=True, check=True)
         print(result.stdout.rstrip())
+    capacity = parallel_capacity()
     seconds, peak, log = england_map.run(HERE.parent / "build" / "bench-out")
-    print("  nbhood map (4 layers, 500,000 assets):", f"{seconds:.1f} s, peak {peak:,.0f} MB")
+    print("  nbhood map (4 layers, 500,000 assets):", f"{seconds:.1f} s, peak {peak:,.0f} MB "
+          f"(two threads did {capacity:.1f}x the work of one just before)")
     print("    " + log.strip().replace("\n", "\n    "))
     done = subprocess.run([sys.executable, str(HERE / "propose_bench.py"), "--spopt-timeout",
                            "300"], capture_output=True, text=True, check=True)
