@@ -88,6 +88,35 @@ def test_areal_equals_tobler_trafford(trafford_lsoa, targets):
 
 
 @pytest.mark.realdata
+def test_output_areas_add_up_to_their_lsoas_with_no_predicate(monkeypatch):
+    """Census 2021 OAs → LSOAs (ONS BGC: the OAs nest exactly, edge for edge). Every OA is
+    proven inside its LSOA by edge chains before any predicate runs (``_homes``): each LSOA
+    gets whole OAs, so its estimate is a whole number, every OA counts once, and it is within
+    ONS's own LSOA count but for Census disclosure control (OA and LSOA counts are perturbed
+    separately: up to 7 apart here) — and equal to tobler's."""
+    from nbhood_cli import population
+
+    oa = read_layer(shared("trafford", "oa.geojson")).frame
+    residents = counts_for(oa, shared("trafford", "oa_population_census2021.csv"), "oa21cd",
+                           "usual_residents")
+    lsoa = read_layer(shared("trafford", "lsoa.geojson")).frame
+    ons = counts_for(lsoa, shared("trafford", "lsoa_population_census2021.csv"), "lsoa21cd",
+                     "usual_residents")
+    asked, real = [], population._classify
+    monkeypatch.setattr(population, "_classify",
+                        lambda src, tgt, i, j: asked.append(len(i)) or real(src, tgt, i, j))
+    got = estimate(oa, residents, lsoa, "areal")
+    assert sum(asked) == 0
+    people = got.areas["population"].to_numpy()
+    np.testing.assert_allclose(people, np.round(people), rtol=0, atol=1e-9)
+    assert got.areas["n_sources"].sum() == len(oa) == 738
+    assert people.sum() == pytest.approx(residents.sum(), rel=1e-12)
+    assert got.areas["split_source_share"].eq(0).all()
+    assert np.abs(people - ons).max() <= 10
+    assert_same(got.areas["population"], tobler_areal(oa, {"r": residents}, lsoa)["r"])
+
+
+@pytest.mark.realdata
 def test_areal_equals_tobler_sheffield():
     """Sheffield's 343 LSOAs (20 m reconstruction) → its 147 community-drawn neighbourhoods."""
     lsoa = read_layer(shared("sheffield", "lsoa_20m_reconstructed.geojson")).frame
