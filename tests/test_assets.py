@@ -134,6 +134,20 @@ def test_near_pairs_are_those_of_a_dwithin_query(distance):
     assert len(want) > 40
 
 
+def test_near_pairs_number_the_points_as_given():
+    points = np.array([shapely.Point(X, Y), None, shapely.Point(X + 5, Y + 5),
+                       shapely.Point(), shapely.Point(X + 0.5, Y), shapely.Point(X + 5.5, Y + 5)],
+                      dtype=object)
+    a, b = near_pairs(points, 1.0)
+    assert sorted(zip(a.tolist(), b.tolist(), strict=True)) == [(0, 4), (2, 5)]
+    a, b = near_pairs(points, 1e-12)  # a grid too fine to number: the STRtree's pairs
+    assert len(a) == 0
+    with pytest.raises(ValueError):
+        near_pairs(np.array([shapely.MultiPoint([(X, Y), (X + 1, Y)])]), 1.0)
+    with pytest.raises(ValueError):
+        near_pairs(points, 0.0)
+
+
 def test_access_is_population_weighted_nearest_distance(town):
     _, assets = town
     residents = np.array(pts((100, 400), (1900, 100)))

@@ -37,7 +37,7 @@ def run(layer, area, scheme, dedupe_distance: float, people=None, score=None, de
     pairs = assign(kept, area.frame)  # once: for the counts and for each asset's areas
     counted = kept["category"].notna().to_numpy()
     mapped = kept[counted].reset_index(drop=True)
-    unmapped = kept.loc[kept["category"].isna(), "source_term"].value_counts()
+    unmapped = kept.loc[~counted, "source_term"].value_counts()
     if len(unmapped):
         console.warn(f"{layer.path}: {int(unmapped.sum())} asset(s) in {len(unmapped)} "
                      "source categories match no taxonomy category ("

@@ -32,11 +32,8 @@ def reach_points(assets):
     import numpy as np
     import shapely
 
-    geoms = np.asarray(assets.geometry.values, dtype=object)
+    geoms = np.array(assets.geometry.values, dtype=object)  # a copy: never the frame's own
     other = np.flatnonzero(shapely.get_type_id(geoms) != 0)
-    if len(other) == 0:
-        return geoms
-    geoms = geoms.copy()
     geoms[other] = shapely.point_on_surface(geoms[other])
     return geoms
 
@@ -45,18 +42,28 @@ def near_pairs(points, distance: float):
     """(a, b) with a < b: every pair of points at most ``distance`` apart (as ``dwithin``:
     the distance computed as GEOS does, sqrt(dx² + dy²)). The points are binned in square
     cells as wide as ``distance``, so a pair lies in one cell or two neighbouring ones; half the
-    neighbours are searched from each cell, so each pair is found once. ≈ 10× quicker than
-    an STRtree ``dwithin`` query on half a million points."""
+    neighbours are searched from each cell, so each pair is found once. ≈ 3× quicker than
+    an STRtree ``dwithin`` query on half a million points. Missing or empty points are near
+    nothing; a grid too fine to number (a distance far below a millimetre) is left to the
+    STRtree."""
     import numpy as np
     import shapely
 
-    xy = shapely.get_coordinates(points)
-    n = len(xy)
-    if n == 0:
+    points = np.asarray(points, dtype=object)
+    if not np.isin(shapely.get_type_id(points), (-1, 0)).all() or not distance > 0:
+        raise ValueError("near_pairs: points only, and a distance above zero")
+    real = np.flatnonzero(~shapely.is_missing(points) & ~shapely.is_empty(points))
+    xy = shapely.get_coordinates(points[real])
+    if len(xy) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     # a hair wider than ``distance``, so rounding cannot put two points ``distance`` apart
     # two cells apart
+    span = (xy.max(axis=0) - xy.min(axis=0)) / (distance * (1 + 1e-9)) + 3
+    if span.prod() > 2.0 ** 62:
+        a, b = shapely.STRtree(points).query(points, predicate="dwithin", distance=distance)
+        return a[a < b], b[a < b]
     cell = np.floor((xy - xy.min(axis=0)) / (distance * (1 + 1e-9))).astype(np.int64)
+    n = len(xy)
     wide = cell[:, 1].max() + 3  # a row of cells, with room for a neighbour either side
     key = cell[:, 0] * wide + cell[:, 1] + 1
     order = np.argsort(key, kind="stable")
@@ -72,7 +79,7 @@ def near_pairs(points, distance: float):
             a, b = a[a < b], b[a < b]
         d = xy[a] - xy[b]
         near = np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1]) <= distance
-        found.append((np.minimum(a, b)[near], np.maximum(a, b)[near]))
+        found.append((real[np.minimum(a, b)[near]], real[np.maximum(a, b)[near]]))
     return tuple(np.concatenate(c) for c in zip(*found, strict=True))
 
 
@@ -121,9 +128,9 @@ def assign(assets, areas):
     quicker than the other way round, the same pairs)."""
     import shapely
 
-    a, z = shapely.STRtree(assets.geometry.values).query(areas.geometry.values,
-                                                         predicate="intersects")
-    return z, a
+    zone, asset = shapely.STRtree(assets.geometry.values).query(areas.geometry.values,
+                                                                predicate="intersects")
+    return asset, zone
 
 
 def subset_pairs(pairs, keep):

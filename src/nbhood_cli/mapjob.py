@@ -160,7 +160,7 @@ def run(project: Project, out: Path, overwrite: bool, options, stage,
     try:
         return _analyse_and_write(project, out, overwrite, options, stage, conditions, got)
     finally:
-        gc.unfreeze()
+        gc.unfreeze()  # (also a caller's own freeze: nbhood map is a whole run, not a library)
 
 
 def _analyse_and_write(project: Project, out: Path, overwrite: bool, options, stage,

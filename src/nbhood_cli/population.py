@@ -182,8 +182,9 @@ def _valid(geoms):
     import numpy as np
     import shapely
 
-    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))
-    return is_valid(geoms) & polygonal
+    out = np.isin(shapely.get_type_id(geoms), (3, 6))
+    out[out] = is_valid(geoms[out])
+    return out
 
 
 # --- the targets as a layer: which overlap, where they tile ------------------------------
@@ -399,7 +400,7 @@ def _areas(src, tgt, i, j, layer, src_area=None, derive=True):
     if src_area is None:
         src_area = shapely.area(src)
     # in a layer built from the small areas, most covers are proven before any predicate
-    home = _homes(src, tgt, layer)
+    home = _homes(src, tgt, layer, np.unique(i))
     settled = home[i] >= 0
     hit, whole = settled.copy(), settled & (j == home[i])
     rest = np.flatnonzero(~settled)
@@ -432,9 +433,11 @@ def _areas(src, tgt, i, j, layer, src_area=None, derive=True):
     return area
 
 
-def _homes(src, tgt, layer):
-    """Per small area: the target proven by edge chains to hold it, else -1. Each small area
-    is paired with the one target touching its interior point, and those pairs go to
+def _homes(src, tgt, layer, which):
+    """Per small area: the target proven by edge chains to hold it, else -1 (tried for the
+    small areas ``which`` only: a target whose small areas are not all among them stays
+    unproven). Each small area is paired with the one target touching its interior point,
+    and those pairs go to
     ``_chain_covered``; tried only where a sample of targets has its vertices on the small
     areas' edges (``_made_of_small_areas``), so other layers pay almost nothing for it.
 
@@ -447,11 +450,11 @@ def _homes(src, tgt, layer):
     home = np.full(len(src), -1, np.int64)
     if layer.tree is None or not _made_of_small_areas(src, tgt):
         return home
-    p, t = _holding(shapely.point_on_surface(src), tgt)
-    once = (np.bincount(p, minlength=len(src)) == 1)[p]
+    p, t = _holding(shapely.point_on_surface(src[which]), tgt)
+    once = (np.bincount(p, minlength=len(which)) == 1)[p]
     if layer.valid is not None:
         once &= layer.valid[t]
-    s, t = p[once], t[once]
+    s, t = which[p[once]], t[once]
     proven = _chain_covered(src, tgt, s, t)
     home[s[proven]] = t[proven]
     return home

@@ -680,7 +680,9 @@ def _repair(frame, path: Path, layer: Layer, family: str):
     from nbhood_cli.population import is_valid
 
     geoms = np.asarray(frame.geometry.values, dtype=object)
-    invalid = ~is_valid(geoms)  # on the geometry threads; remembered for the analysis
+    # on the geometry threads; remembered for the analysis where the layer needs no
+    # reprojection (reprojected geometries are new objects, tested again there)
+    invalid = ~is_valid(geoms)
     if not invalid.any():
         return frame
     frame = frame.copy()
