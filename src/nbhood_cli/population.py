@@ -437,9 +437,9 @@ def _homes(src, tgt, layer, which):
     """Per small area: the target proven by edge chains to hold it, else -1 (tried for the
     small areas ``which`` only: a target whose small areas are not all among them stays
     unproven). Each small area is paired with the one target touching its interior point,
-    and those pairs go to
-    ``_chain_covered``; tried only where a sample of targets has its vertices on the small
-    areas' edges (``_made_of_small_areas``), so other layers pay almost nothing for it.
+    and those pairs go to ``_chain_covered``; tried only where a sample of targets has its
+    vertices on the small areas' edges (``_made_of_small_areas``), so other layers pay
+    almost nothing for it.
 
     A small area proven inside target t needs no predicate with any target: its pair with t
     takes its own area, and its other pairs are either in ``layer.overlaps`` with t (then

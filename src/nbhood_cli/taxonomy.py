@@ -73,11 +73,11 @@ def categorise(frame, taxonomy: Taxonomy):
 
     Registers repeat a few category/tag combinations many times, so each distinct
     combination is looked up once."""
+    import numpy as np
+
     columns = [c for c in ("subcategory", "osm_tag", "category", *OSM_KEYS) if c in frame]
     if not columns:
         return [None] * len(frame), ["(no category)"] * len(frame)
-    import numpy as np
-
     keys = frame[columns].astype("string").fillna("")
     code = keys.groupby(columns, sort=False).ngroup().to_numpy()
     _, first = np.unique(code, return_index=True)  # each combination's first row, by code
