@@ -123,13 +123,17 @@ def assert_same_estimate(sources, counts, targets):
     assert got.totals["conserved"], got.totals
 
 
-@pytest.fixture(params=[(1, None), (2, 1), (2, 3)], ids=["serial", "chunk1", "chunk3"])
+@pytest.fixture(params=[(1, None, False), (1, None, True), (2, 1, True), (2, 3, False)],
+                ids=["serial", "serial-kernel", "chunk1-kernel", "chunk3"])
 def threads(request, monkeypatch):
-    """Serial, and two threads with chunks of 1 and 3 pairs: every chunk edge gets hit."""
-    n, chunk = request.param
+    """Serial, and two threads with chunks of 1 and 3 pairs (every chunk edge gets hit);
+    intersections by GEOS's overlay, or by the kernel of overlap.py however few they are."""
+    n, chunk, kernel = request.param
     monkeypatch.setattr(population, "THREADS", n)
     if chunk:
         monkeypatch.setattr(population, "CHUNK", chunk)
+    if kernel:
+        monkeypatch.setattr(population, "KERNEL_MIN", 0)
     return request.param
 
 
@@ -542,14 +546,14 @@ def layouts(draw):
 
 
 @settings(max_examples=60, deadline=None)
-@given(layouts(), st.sampled_from([(1, 512, 20_000, 10**12), (2, 1, 20_000, 10**12),
-                                   (2, 2, 20_000, 0), (2, 5, 20_000, 10**12),
-                                   (2, 3, 0, 10**12)]))
+@given(layouts(), st.sampled_from([(1, 512, 20_000, 10**12, 4_000),
+                                   (2, 1, 20_000, 10**12, 0), (2, 2, 20_000, 0, 0),
+                                   (2, 5, 20_000, 10**12, 4_000), (2, 3, 0, 10**12, 0)]))
 def test_random_layouts_match_every_pair_intersected(layout, settings_):
-    """Threads and chunk sizes, chain proofs (always tried, or never), and (size 0) the path
-    without tiling proofs."""
+    """Threads and chunk sizes, chain proofs (always tried, or never), (size 0) the path
+    without tiling proofs, and intersections by the kernel (KERNEL_MIN 0) or GEOS."""
     sources, counts, targets = layout
-    names = "THREADS", "CHUNK", "UNMATCHED_SIZE", "CHAIN_PAYS"
+    names = "THREADS", "CHUNK", "UNMATCHED_SIZE", "CHAIN_PAYS", "KERNEL_MIN"
     old = [getattr(population, name) for name in names]
     for name, value in zip(names, settings_, strict=True):
         setattr(population, name, value)

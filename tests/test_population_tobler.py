@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from conftest import shared
+from nbhood_cli import population
 from nbhood_cli.io import load_table, read_layer
 from nbhood_cli.population import estimate
 
@@ -71,10 +72,14 @@ def trafford_lsoa():
 
 
 @pytest.mark.realdata
+@pytest.mark.parametrize("kernel", [False, True], ids=["geos", "kernel"])
 @pytest.mark.parametrize("targets", ["wards.geojson", "community_areas.geojson"])
-def test_areal_equals_tobler_trafford(trafford_lsoa, targets):
+def test_areal_equals_tobler_trafford(trafford_lsoa, targets, kernel, monkeypatch):
     """LSOA 2021 (both count vintages) → May 2023 wards, and → the 25 synthetic community
-    areas (overlapping, three drawn past the borough edge, CA09's bow-tie repaired)."""
+    areas (overlapping, three drawn past the borough edge, CA09's bow-tie repaired); the
+    intersections by GEOS's overlay (too few for the kernel by default) or the kernel."""
+    if kernel:
+        monkeypatch.setattr(population, "KERNEL_MIN", 0)
     lsoa, counts = trafford_lsoa
     layer = read_layer(shared("trafford", targets))
     if targets == "community_areas.geojson":
@@ -117,8 +122,12 @@ def test_output_areas_add_up_to_their_lsoas_with_no_predicate(monkeypatch):
 
 
 @pytest.mark.realdata
-def test_areal_equals_tobler_sheffield():
-    """Sheffield's 343 LSOAs (20 m reconstruction) → its 147 community-drawn neighbourhoods."""
+@pytest.mark.parametrize("kernel", [False, True], ids=["geos", "kernel"])
+def test_areal_equals_tobler_sheffield(kernel, monkeypatch):
+    """Sheffield's 343 LSOAs (20 m reconstruction) → its 147 community-drawn neighbourhoods,
+    the intersections by GEOS's overlay or by the kernel."""
+    if kernel:
+        monkeypatch.setattr(population, "KERNEL_MIN", 0)
     lsoa = read_layer(shared("sheffield", "lsoa_20m_reconstructed.geojson")).frame
     residents = counts_for(lsoa, shared("sheffield", "lsoa_population_census2021.csv"),
                            "lsoa21cd", "usual_residents")

@@ -31,6 +31,7 @@ UNMATCHED_SIZE = 20_000  # unmatched is no coverage: no tiling proofs are tried 
 CHAIN_PAYS = 500  # a relate costs as much as matching this many small-area edges: chains
 # are tried when the candidates for a cover, times this, outnumber the small areas' vertices
 # (and 20,000, for numpy's fixed costs: ≈ 40 candidates at least)
+KERNEL_MIN = 4_000  # fewer pairs go to GEOS: loading the compiled kernel costs ≈ 0.4 s a process
 MADE_SAMPLE = 32  # targets looked at to tell a layer built from the small areas
 
 
@@ -101,10 +102,45 @@ def map_rows(fn, n, *arrays):
 
 
 def intersection_areas(a, b):
-    """area(a ∩ b) pairwise, on the geometry threads."""
+    """area(a ∩ b) pairwise, on the geometry threads: by the certified kernel of
+    ``overlap`` where both are valid (Multi)Polygons (3–4× quicker than GEOS's overlay),
+    and by GEOS's overlay for the pairs it declines or cannot take."""
+    import numpy as np
     import shapely
 
-    return map_rows(lambda x, y: shapely.area(shapely.intersection(x, y)), len(a), a, b)
+    def overlay(x, y):
+        return shapely.area(shapely.intersection(x, y))
+
+    a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
+    if len(a) < KERNEL_MIN:
+        return map_rows(overlay, len(a), a, b)
+    from nbhood_cli import overlap
+
+    ka, ua = _distinct(a)
+    kb, ub = _distinct(b)
+    va, vb = np.flatnonzero(_valid(ua)), np.flatnonzero(_valid(ub))
+    ra, rb = overlap.Rings(ua[va]), overlap.Rings(ub[vb])
+    ia, ib = np.full(len(ua), -1), np.full(len(ub), -1)
+    ia[va], ib[vb] = np.arange(len(va)), np.arange(len(vb))
+    ia, ib = ia[ka], ib[kb]
+    area = np.full(len(a), np.nan)
+    k = np.flatnonzero((ia >= 0) & (ib >= 0))
+    area[k] = map_rows(lambda x, y: overlap.pair_areas(ra, rb, x, y), len(k), ia[k], ib[k])
+    redo = np.flatnonzero(np.isnan(area))
+    area[redo] = map_rows(overlay, len(redo), a[redo], b[redo])
+    return area
+
+
+def _distinct(geoms):
+    """(the position of each geometry among the distinct objects, those objects)."""
+    import numpy as np
+    import pandas as pd
+
+    ids = np.fromiter((id(g) for g in geoms), dtype=np.int64, count=len(geoms))
+    codes, uniques = pd.factorize(ids)
+    first = np.full(len(uniques), -1)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]
+    return codes, geoms[first]
 
 
 def _mix(x):

@@ -1,0 +1,174 @@
+"""The certified intersection-area kernel (overlap.py) against GEOS's overlay.
+
+A pair the kernel answers must have GEOS's area to rounding; a pair it cannot decide every
+test of (shared edges, touching vertices) must be declined (NaN), never guessed; and
+``population.intersection_areas``, which sends declined pairs to GEOS, must equal GEOS on
+everything.
+"""
+
+import math
+
+import numpy as np
+import pytest
+import shapely
+import shapely.affinity
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import trafford_layer, trafford_lsoa
+from nbhood_cli import overlap, population
+
+X, Y = 450_000.0, 350_000.0  # England-sized coordinates: the bound must hold at this size
+
+
+def kernel(a, b):
+    """The kernel's area for each pair (a[k], b[k])."""
+    ra, rb = overlap.Rings(a), overlap.Rings(b)
+    k = np.arange(len(a))
+    return overlap.pair_areas(ra, rb, k, k)
+
+
+def geos(a, b):
+    return shapely.area(shapely.intersection(np.asarray(a, dtype=object),
+                                             np.asarray(b, dtype=object)))
+
+
+def at(geom):
+    return shapely.affinity.translate(geom, X, Y)
+
+
+def square(x0, y0, x1, y1):
+    return at(shapely.box(x0, y0, x1, y1))
+
+
+# --- hand-computed --------------------------------------------------------------------
+
+def test_hand_computed_pairs():
+    holed = at(shapely.Polygon([(0, 0), (10, 0), (10, 10), (0, 10)],
+                               [[(2, 2), (2, 6), (6, 6), (6, 2)]]))
+    clockwise = at(shapely.Polygon([(1, 1), (1, 9), (9, 9), (9, 1)]))  # a shell run clockwise
+    two = shapely.MultiPolygon([square(-3, -3, -1, -1), square(3, 3, 5, 5)])
+    a = [square(0, 0, 4, 4), holed, holed, clockwise, square(20, 20, 21, 21),
+         square(-5, -5, 50, 50), square(5, 5, 7, 7)]
+    b = [square(1, 1, 5, 5.5), square(1, 1, 3, 3), clockwise, two, holed, holed, holed]
+    got = kernel(a, b)
+    # 3 × 3; a 2 × 2 less its 1 × 1 in the hole; 64 less the 16 of the hole; two's parts:
+    # one outside, one (2 × 2) inside; disjoint; all of holed; a 2 × 2 less 1 × 1 in the hole
+    assert got.tolist() == pytest.approx([9.0, 3.0, 48.0, 4.0, 0.0, 84.0, 3.0])
+    assert got.tolist() == pytest.approx(geos(a, b).tolist())
+
+
+def test_touching_and_shared_edges_are_declined_not_guessed():
+    a = [square(0, 0, 1, 1), square(0, 0, 1, 1), square(0, 0, 2, 2), square(0, 0, 1, 1)]
+    b = [square(1, 0, 2, 1),  # shares an edge, outside
+         square(1, 1, 2, 2),  # shares a corner
+         square(0, 0, 1, 1.5),  # shares two edges and a corner, inside
+         square(0, 0, 1, 1)]  # the same square
+    assert np.isnan(kernel(a, b)).all()
+
+
+def test_near_but_not_touching_edges_are_decided():
+    # 1e-6 m apart at England coordinates: far above the rounding bound, so certain
+    a, b = [square(0, 0, 1, 1)], [square(1 + 1e-6, 0.5, 2, 2)]
+    assert kernel(a, b).tolist() == [0.0]
+    a, b = [square(0, 0, 1, 1)], [square(1 - 1e-6, 0.5, 2, 2)]
+    got = kernel(a, b)[0]  # 1e-6 × 0.5, as near as the coordinates can say it
+    assert got == pytest.approx(geos(a, b)[0], rel=1e-6)
+    assert got == pytest.approx(1e-6 * 0.5, rel=1e-3)
+
+
+# --- random polygons ------------------------------------------------------------------
+
+def star(cx, cy, radii, phase):
+    """A simple polygon (star-shaped about its centre) with one vertex per radius."""
+    n = len(radii)
+    angles = phase + 2 * math.pi * np.arange(n) / n
+    return shapely.Polygon(np.column_stack([cx + np.cos(angles) * radii,
+                                            cy + np.sin(angles) * radii]))
+
+
+@st.composite
+def polygons(draw, snap):
+    cx, cy = draw(st.floats(-50, 50)), draw(st.floats(-50, 50))
+    n = draw(st.integers(3, 24))
+    radii = np.array(draw(st.lists(st.floats(20, 60), min_size=n, max_size=n)))
+    shell = star(cx, cy, radii, draw(st.floats(0, 6.3)))
+    kind = draw(st.sampled_from(["plain", "hole", "multi", "clockwise"]))
+    if kind == "hole":
+        hole = star(cx, cy, np.full(draw(st.integers(3, 8)), draw(st.floats(2, 15))), 0.3)
+        shell = shapely.Polygon(shell.exterior, [hole.exterior])
+    elif kind == "multi":
+        shell = shapely.MultiPolygon([shell, star(cx + 200, cy, radii / 2, 0.1)])
+    elif kind == "clockwise":
+        shell = shapely.Polygon(shell.exterior.coords[::-1])
+    if snap:  # a coarse grid: shared vertices and collinear edges between the two
+        shell = shapely.set_precision(shell, 10.0)
+    shell = at(shell)
+    return shell if shell.is_valid and not shell.is_empty else at(shapely.box(0, 0, 5, 5))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(polygons(False), polygons(False)), min_size=1, max_size=8))
+def test_random_pairs_equal_geos(pairs):
+    a, b = zip(*pairs, strict=True)
+    got, want = kernel(a, b), geos(a, b)
+    scale = np.minimum(shapely.area(a), shapely.area(b))
+    done = ~np.isnan(got)
+    assert np.all(np.abs(got[done] - want[done]) <= 1e-9 * scale[done] + 1e-6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(polygons(True), polygons(True)), min_size=1, max_size=8))
+def test_snapped_pairs_are_equal_or_declined(pairs):
+    a, b = zip(*pairs, strict=True)
+    got, want = kernel(a, b), geos(a, b)
+    done = ~np.isnan(got)
+    scale = np.minimum(shapely.area(a), shapely.area(b))
+    assert np.all(np.abs(got[done] - want[done]) <= 1e-9 * scale[done] + 1e-6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(polygons(True), polygons(False)), min_size=1, max_size=12),
+       st.integers(1, 3))
+def test_intersection_areas_equal_geos_on_every_path(pairs, chunk):
+    bow_tie = at(shapely.Polygon([(0, 0), (10, 10), (10, 0), (0, 10)]))  # invalid
+    a = np.array([p[0] for p in pairs] + [None, bow_tie], dtype=object)
+    b = np.array([p[1] for p in pairs] + [square(0, 0, 1, 1), square(100, 100, 101, 101)],
+                 dtype=object)
+    overlaid = []
+
+    def spy(x, y, **kwargs):
+        overlaid.extend(np.atleast_1d(x).tolist())
+        return intersection(x, y, **kwargs)
+
+    intersection = shapely.intersection
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(population, "KERNEL_MIN", 0)
+        mp.setattr(population, "THREADS", 2)
+        mp.setattr(population, "CHUNK", chunk)
+        mp.setattr(population, "MIN_SPLIT", 1)
+        mp.setattr(shapely, "intersection", spy)
+        got = population.intersection_areas(a, b)
+    want = geos(a, b)
+    np.testing.assert_allclose(got[:-2], want[:-2], rtol=1e-9, atol=1e-6)
+    assert np.isnan(got[-2]) and np.isnan(want[-2])  # None: as GEOS says
+    assert got[-1] == want[-1] and any(g is bow_tie for g in overlaid)  # GEOS's, not ours
+
+
+# --- real data --------------------------------------------------------------------------
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("layer", ["wards.geojson", "community_areas.geojson"])
+def test_trafford_pairs_equal_geos(layer):
+    """Every pair of Trafford LSOA and target whose boxes meet: the separately generalised
+    wards cross the LSOAs' edges everywhere, the community areas share some of them."""
+    lsoa, _ = trafford_lsoa()
+    src = np.asarray(lsoa.geometry.values)
+    tgt = np.asarray(trafford_layer(layer).geometry.values)
+    i, j = shapely.STRtree(tgt).query(src)
+    got = overlap.pair_areas(overlap.Rings(src), overlap.Rings(tgt), i, j)
+    want = geos(src[i], tgt[j])
+    done = ~np.isnan(got)
+    assert done.mean() > 0.5  # the kernel answers most pairs here
+    np.testing.assert_allclose(got[done], want[done], rtol=1e-9,
+                               atol=1e-9 * shapely.area(src[i[done]]).max())
