@@ -234,12 +234,25 @@ def test_a_clean_coverage_is_proven_alone_without_relate(monkeypatch):
 def test_large_layers_that_are_no_coverage_skip_the_proofs(monkeypatch):
     monkeypatch.setattr(population, "UNMATCHED_SIZE", 0)
     targets = frame(box(0, 0, 100, 100), box(150, 0, 250, 100), box(90, 50, 160, 60))
-    assert population._unmatched(population._geoms(targets),
-                                 np.ones(3, bool)) is None
+    geoms = population._geoms(targets)
+    assert population._unmatched(geoms, np.ones(3, bool), shapely.STRtree(geoms)) is None
     sources = frame(*grid(30, 9, 4))
     assert_same_table(sources, targets)
     assert_same_faces(targets)
     assert_same_estimate(sources, np.arange(36.0), targets)
+
+
+def test_a_sample_tells_a_coverage_from_freehand_areas(monkeypatch):
+    """``_shares_edges`` says yes to a grid (five in six of its edges shared) and no to
+    squares apart; a large layer it says no to is not taken apart edge by edge."""
+    cells = population._geoms(frame(*grid(10, 6, 6)))
+    apart = population._geoms(frame(*[box(20 * i, 0, 20 * i + 10, 10) for i in range(9)]))
+    for geoms, shared in ((cells, True), (apart, False)):
+        assert population._shares_edges(geoms, shapely.STRtree(geoms)) is shared
+    monkeypatch.setattr(population, "UNMATCHED_SIZE", 0)
+    monkeypatch.setattr(population, "_edges", None)  # would raise if it were called
+    assert population._unmatched(apart, np.ones(len(apart), bool),
+                                 shapely.STRtree(apart)) is None
 
 
 def ring_of(*xy):

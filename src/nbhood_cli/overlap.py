@@ -24,6 +24,7 @@ CHUNK = 8  # edges under one box, so that far edges are passed over a box at a t
 SCRATCH = 256  # crossings one edge may have before the pair is declined
 
 _KERNEL = None
+_WARMING = []  # the thread loading the kernel, once started
 
 
 def _kernel():
@@ -34,6 +35,25 @@ def _kernel():
 
         _KERNEL = _overlap_jit
     return _KERNEL
+
+
+def warm():
+    """Load the kernel in a thread while the caller does other work: importing numba and
+    loading the compiled code take ≈ 0.4 s, mostly while the geometry threads run the
+    predicates (the GIL is free). Later calls wait for it through Python's import lock
+    and numba's compiler lock."""
+    import threading
+
+    if _KERNEL is None and not _WARMING:
+        def load():
+            import shapely
+
+            square = shapely.box(0, 0, 1, 1)
+            rings = Rings([square])
+            pair_areas(rings, rings, [0], [0])
+
+        _WARMING.append(threading.Thread(target=load, name="nbhood-kernel", daemon=True))
+        _WARMING[0].start()
 
 
 class Rings:

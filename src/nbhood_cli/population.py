@@ -101,10 +101,12 @@ def map_rows(fn, n, *arrays):
                                     _spans(n)))
 
 
-def intersection_areas(a, b):
+def intersection_areas(a, b, kernel=True):
     """area(a ∩ b) pairwise, on the geometry threads: by the certified kernel of
-    ``overlap`` where both are valid (Multi)Polygons (3–4× quicker than GEOS's overlay),
-    and by GEOS's overlay for the pairs it declines or cannot take."""
+    ``overlap`` where both are valid (Multi)Polygons (4–7× quicker than GEOS's overlay),
+    and by GEOS's overlay for the pairs it declines or cannot take. ``kernel=False`` where
+    most pairs would be declined (polygons sharing vertices: the kernel would only cost its
+    loading and the validity tests)."""
     import numpy as np
     import shapely
 
@@ -112,7 +114,7 @@ def intersection_areas(a, b):
         return shapely.area(shapely.intersection(x, y))
 
     a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
-    if len(a) < KERNEL_MIN:
+    if not kernel or len(a) < KERNEL_MIN:
         return map_rows(overlay, len(a), a, b)
     from nbhood_cli import overlap
 
@@ -296,7 +298,7 @@ def _grouped(lx, ly, hx, hy):
     return order, np.cumsum(new) - 1, h[order]
 
 
-def _unmatched(geoms, valid):
+def _unmatched(geoms, valid, tree):
     """Where the layer is not a clean coverage: the edges of its valid (Multi)Polygons (rings
     oriented with the interior on the left) that are not met exactly once, reversed, by an
     edge of another polygon — bit-identical end points, as a topologically built coverage
@@ -311,6 +313,9 @@ def _unmatched(geoms, valid):
     import shapely
 
     blockers = [geoms[~valid]]
+    if (shapely.get_num_coordinates(geoms).sum() > UNMATCHED_SIZE
+            and not _shares_edges(geoms, tree)):
+        return None  # a large layer that is no coverage, told from a sample
     e = _edges(geoms[np.flatnonzero(valid)])
     if e is not None:
         order, group, _ = _grouped(e.lx, e.ly, e.hx, e.hy)
@@ -328,6 +333,29 @@ def _unmatched(geoms, valid):
             ring = np.unique(e.ring[bad], return_inverse=True)[1]
             blockers.append(shapely.multilinestrings(lines, indices=ring))
     return np.concatenate(blockers)
+
+
+def _shares_edges(geoms, tree):
+    """Whether at least half of the edges of ``MADE_SAMPLE`` targets spread over the layer
+    have their midpoint on another target's boundary too (within 1 µm), as a coverage's
+    edges have (a few
+    milliseconds; only a guide: a layer that passes is checked edge by edge, and one that
+    fails is denied the tiling proofs, never a correct result)."""
+    import numpy as np
+    import shapely
+
+    pick = np.unique(np.linspace(0, len(geoms) - 1, min(MADE_SAMPLE, len(geoms)))
+                     .astype(np.int64))
+    xy, ring = shapely.get_coordinates(shapely.get_rings(shapely.get_parts(geoms[pick])),
+                                       return_index=True)
+    k = np.flatnonzero(ring[:-1] == ring[1:])
+    if len(k) == 0:
+        return True
+    mid = shapely.points((xy[k] + xy[k + 1]) / 2)  # within rounding of the edge
+    p, t = tree.query(mid, predicate="dwithin", distance=1e-6)
+    near, t = np.unique(t, return_inverse=True)  # each candidate's boundary once
+    near = shapely.distance(mid[p], shapely.boundary(geoms[near])[t]) <= 1e-6
+    return bool((np.bincount(p[near], minlength=len(k)) >= 2).mean() >= 1 - UNMATCHED_LIMIT)
 
 
 @dataclass
@@ -354,7 +382,7 @@ def _layer(tgt):
     n = len(tgt)
     valid = _valid(tgt)
     tree = shapely.STRtree(tgt)
-    blockers = _unmatched(tgt, valid)
+    blockers = _unmatched(tgt, valid, tree)
     unmatched = None if blockers is None else shapely.STRtree(blockers)
     sure = np.zeros(n, bool)
     if unmatched is not None:
@@ -435,8 +463,14 @@ def _areas(src, tgt, i, j, layer, src_area=None, derive=True):
         return area
     if src_area is None:
         src_area = shapely.area(src)
-    # in a layer built from the small areas, most covers are proven before any predicate
-    home = _homes(src, tgt, layer, np.unique(i))
+    # in a layer built from the small areas, most covers are proven before any predicate;
+    # its targets share the small areas' vertices, which the kernel would decline
+    made = layer.tree is not None and _made_of_small_areas(src, tgt)
+    if not made and len(i) >= KERNEL_MIN:
+        from nbhood_cli import overlap
+
+        overlap.warm()
+    home = _homes(src, tgt, layer, np.unique(i)) if made else np.full(len(src), -1)
     settled = home[i] >= 0
     hit, whole = settled.copy(), settled & (j == home[i])
     rest = np.flatnonzero(~settled)
@@ -459,7 +493,7 @@ def _areas(src, tgt, i, j, layer, src_area=None, derive=True):
         derived = _derivable(src, i, j, todo, cover, layer)
     cut = np.flatnonzero(todo & ~derived)
     cut = cut[np.argsort(i[cut], kind="stable")]  # by small area: neighbours in a chunk
-    area[cut] = intersection_areas(src[i[cut]], tgt[j[cut]])
+    area[cut] = intersection_areas(src[i[cut]], tgt[j[cut]], kernel=not made)
     d = np.flatnonzero(derived)
     if len(d):
         rest = np.bincount(i[cut], weights=area[cut], minlength=len(src))
@@ -473,9 +507,8 @@ def _homes(src, tgt, layer, which):
     """Per small area: the target proven by edge chains to hold it, else -1 (tried for the
     small areas ``which`` only: a target whose small areas are not all among them stays
     unproven). Each small area is paired with the one target touching its interior point,
-    and those pairs go to ``_chain_covered``; tried only where a sample of targets has its
-    vertices on the small areas' edges (``_made_of_small_areas``), so other layers pay
-    almost nothing for it.
+    and those pairs go to ``_chain_covered``; for layers whose sampled targets have their
+    vertices on the small areas' edges (``_made_of_small_areas``, checked by the caller).
 
     A small area proven inside target t needs no predicate with any target: its pair with t
     takes its own area, and its other pairs are either in ``layer.overlaps`` with t (then
@@ -484,8 +517,6 @@ def _homes(src, tgt, layer, which):
     import shapely
 
     home = np.full(len(src), -1, np.int64)
-    if layer.tree is None or not _made_of_small_areas(src, tgt):
-        return home
     p, t = _holding(shapely.point_on_surface(src[which]), tgt)
     once = (np.bincount(p, minlength=len(which)) == 1)[p]
     if layer.valid is not None:
