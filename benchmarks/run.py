@@ -8,7 +8,9 @@ conservation check) against tobler's ``area_interpolate(..., allocate_total=Fals
 same inputs — Trafford (LSOAs → wards, → community areas) and a synthetic England
 (benchmarks/synthetic.py: 33,755 small areas → ≈ 7,000 wards, → ≈ 10,000 community areas).
 Results are asserted equal (1e-6 relative) before a ratio is printed. England cases run in
-fresh processes, so each reports its own peak memory (ru_maxrss).
+fresh processes, so each reports its own peak memory (ru_maxrss). Then the whole process as
+users run it: ``nbhood population --out x.csv`` against a script doing the same job with
+tobler (benchmarks/tobler_population.py), on the same files.
 
 Skipped, saying why, when ../shared is absent. ``--quick``: reading and Trafford only.
 """
@@ -226,6 +228,67 @@ def bench_england() -> tuple[list[dict], list[str]]:
     return rows, notes
 
 
+def bench_process(england_too: bool, repeat: int = 5) -> list[dict]:
+    """The whole process, as users run it: ``nbhood population --out x.csv`` against one
+    Python process doing the same job with tobler (benchmarks/tobler_population.py: read,
+    repair, reproject, join, interpolate, write), taking turns; results compared."""
+    import tempfile
+
+    import pandas as pd
+
+    t = SHARED / "trafford"
+    trafford_source = (t / "lsoa.geojson", "lsoa21cd", t / "lsoa_population.csv")
+    cases = [("Trafford LSOA → wards", *trafford_source, t / "wards.geojson", "wd23cd"),
+             ("Trafford LSOA → community areas", *trafford_source,
+              t / "community_areas.geojson", "id")]
+    if england_too:
+        sys.path.insert(0, str(HERE))
+        from synthetic import CACHE, VERSION, england
+
+        england()  # cached as GeoParquet
+        layer = {n: CACHE / f"england-v{VERSION}-s0-{n}.parquet"
+                 for n in ("small", "wards", "community")}
+        cases += [("England → community areas", layer["small"], "lsoa21cd", None,
+                   layer["community"], "ca_id"),
+                  ("England → wards", layer["small"], "lsoa21cd", None, layer["wards"],
+                   "ward_id")]
+    nbhood = str(HERE.parent / ".venv" / "bin" / "nbhood")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, source, sid, counts, targets, tid in cases:
+            ours_csv, peer_csv = Path(tmp) / "ours.csv", Path(tmp) / "tobler.csv"
+            ours = [nbhood, "population", "--source", f"{source}:{sid}", "--targets",
+                    f"{targets}:{tid}", "--count", "population", "--out", str(ours_csv),
+                    "--overwrite"]
+            if counts:
+                ours += ["--counts", str(counts), "--join", sid]
+            peer = [sys.executable, str(HERE / "tobler_population.py"), str(source), sid,
+                    str(counts or "-"), "population", str(targets), tid, str(peer_csv)]
+            times = {"ours": [], "tobler": []}
+            for _ in range(repeat if counts else 2):
+                for name, command in (("ours", ours), ("tobler", peer)):
+                    start = time.perf_counter()
+                    subprocess.run(command, check=True, capture_output=True)
+                    times[name].append(time.perf_counter() - start)
+            got = pd.read_csv(ours_csv, dtype={"area_id": str}).set_index("area_id")
+            want = pd.read_csv(peer_csv, dtype={"area_id": str}).set_index("area_id")
+            check_equal(got["population"].to_numpy(),
+                        want["population"].reindex(got.index).to_numpy(), label)
+            rows.append({"case": label, "ours": min(times["ours"]),
+                         "tobler": min(times["tobler"])})
+    return rows
+
+
+def print_process(rows) -> None:
+    print(f"\n{'whole process: nbhood population vs a tobler script':58} {'ours s':>8} "
+          f"{'tobler s':>9} {'speed-up':>9}")
+    for r in rows:
+        print(f"{r['case']:58} {r['ours']:8.2f} {r['tobler']:9.2f} "
+              f"{r['tobler'] / r['ours']:8.1f}x")
+    print("(best of 5 for Trafford, of 2 for England, taking turns; the same populations "
+          "within 1e-6 relative)")
+
+
 def print_population(rows, notes=()):
     print(f"\n{'population: estimate(areal) vs tobler':58} {'ours s':>8} {'1 thread':>9} "
           f"{'tobler s':>9} {'speed-up':>9}")
@@ -278,6 +341,7 @@ def main(argv=None) -> int:
                   "fresh process; equal to tobler within 1e-6 relative"] + extra
     notes.append(f"parallel capacity at the end: {parallel_capacity():.1f}x of 2")
     print_population(rows, notes)
+    print_process(bench_process(not args.quick))
     if not args.quick:
         bench_pipeline()
     return 0

@@ -58,13 +58,30 @@ def test_hand_computed_pairs():
     assert got.tolist() == pytest.approx(geos(a, b).tolist())
 
 
-def test_touching_and_shared_edges_are_declined_not_guessed():
-    a = [square(0, 0, 1, 1), square(0, 0, 1, 1), square(0, 0, 2, 2), square(0, 0, 1, 1)]
-    b = [square(1, 0, 2, 1),  # shares an edge, outside
-         square(1, 1, 2, 2),  # shares a corner
-         square(0, 0, 1, 1.5),  # shares two edges and a corner, inside
-         square(0, 0, 1, 1)]  # the same square
+def test_shared_edges_and_corners_are_answered_as_if_moved_apart():
+    """Shared vertices, shared and collinear axis-parallel edges: the tests are exactly 0,
+    and are decided as if the second polygon were moved by an infinitesimal (ε, ε²) — the
+    area is continuous in that move, so the answer is the area itself."""
+    a = [square(0, 0, 1, 1), square(0, 0, 1, 1), square(0, 0, 2, 2), square(0, 0, 1, 1),
+         square(0, 0, 2, 1), square(0, 0, 1, 1)]
+    b = [square(1, 0, 2, 1),  # a shared edge, outside
+         square(1, 1, 2, 2),  # a shared corner
+         square(0, 0, 1, 1.5),  # two shared edges and a corner, inside
+         square(0, 0, 1, 1),  # the same square
+         square(1, 0, 3, 1),  # half of each shares an edge, collinear edges touch end to end
+         shapely.MultiPolygon([square(0, 0, 0.5, 1), square(0.5, 0, 1, 1)])]  # its halves
+    got = kernel(a, b)
+    assert got.tolist() == [0.0, 0.0, 1.5, 1.0, 1.0, 1.0]
+    assert got.tolist() == pytest.approx(geos(a, b).tolist(), abs=1e-9)
+
+
+def test_a_vertex_inside_a_slanted_edge_is_declined_not_guessed():
+    # (1, 1) lies exactly on the edge (0, 0)–(3, 3): the determinant is exactly 0, but its
+    # products are not, so floating point cannot show it: the pair goes to GEOS
+    a = [at(shapely.Polygon([(1, 1), (0, 2), (-1, 1)]))]
+    b = [at(shapely.Polygon([(0, 0), (3, 0), (3, 3)]))]
     assert np.isnan(kernel(a, b)).all()
+    assert geos(a, b).tolist() == [0.0]
 
 
 def test_near_but_not_touching_edges_are_decided():
@@ -125,6 +142,29 @@ def test_snapped_pairs_are_equal_or_declined(pairs):
     done = ~np.isnan(got)
     scale = np.minimum(shapely.area(a), shapely.area(b))
     assert np.all(np.abs(got[done] - want[done]) <= 1e-9 * scale[done] + 1e-6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from([0.0, 0.3]))
+def test_unions_of_shared_cells_equal_their_common_cells(seed, jitter):
+    """Two unions of cells of one jittered 6 × 6 grid share vertices and edges exactly, as
+    nested layers do: their overlap is the area of the cells in both (or the pair is
+    declined), computed here without any overlay."""
+    rng = np.random.default_rng(seed)
+    n = 6
+    xy = np.stack(np.meshgrid(np.arange(n + 1.0), np.arange(n + 1.0), indexing="ij"), -1)
+    xy[1:-1, 1:-1] += rng.uniform(-jitter, jitter, (n - 1, n - 1, 2))
+    xy = xy * 100 + [X, Y]
+    cells = np.array([shapely.Polygon([xy[i, j], xy[i + 1, j], xy[i + 1, j + 1],
+                                       xy[i, j + 1]]) for i in range(n) for j in range(n)])
+    pick_a, pick_b = rng.random(n * n) < 0.5, rng.random(n * n) < 0.5
+    if not pick_a.any() or not pick_b.any():
+        return
+    a, b = shapely.union_all(cells[pick_a]), shapely.union_all(cells[pick_b])
+    got = kernel([a], [b])[0]
+    want = shapely.area(cells[pick_a & pick_b]).sum()
+    assert np.isnan(got) or got == pytest.approx(want, rel=1e-12, abs=1e-6)
+    assert geos([a], [b])[0] == pytest.approx(want, rel=1e-9, abs=1e-6)
 
 
 @settings(max_examples=100, deadline=None)

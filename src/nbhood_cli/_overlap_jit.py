@@ -11,31 +11,47 @@ jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 
 @jit
-def _orient(ax, ay, bx, by, cx, cy):
-    """Twice the signed area of the triangle (a, b, c), or 0.0 when its sign is not certain."""
+def _side(ax, ay, bx, by, cx, cy, moved):
+    """The sign (+1, -1; 0: cannot be decided) and value of orient(a, b, c), twice the signed
+    area of the triangle, with the second polygon moved by the infinitesimal δ = (ε, ε²):
+    ``moved`` when c is its point, else a and b are its edge. A sign the float value cannot
+    certify is decided only where the determinant is exactly 0 — c is a or b, or the three
+    lie on one axis-parallel line: a factor of each product is exactly 0 — and is then that
+    of the δ term, ±det(b − a, δ) = ±((bx − ax)ε² − (by − ay)ε); otherwise 0."""
     left = (ax - cx) * (by - cy)
     right = (ay - cy) * (bx - cx)
     det = left - right
     if abs(det) > BOUND * (abs(left) + abs(right)):
-        return det
-    return 0.0
+        return (1 if det > 0.0 else -1), det
+    if (ax == cx or by == cy) and (ay == cy or bx == cx):  # a factor of each product is 0
+        ux, uy = bx - ax, by - ay  # exact signs: differences of two doubles
+        s = -uy if uy != 0.0 else ux
+        if not moved:
+            s = -s
+        return (1 if s > 0.0 else (-1 if s < 0.0 else 0)), 0.0
+    return 0, 0.0
 
 
 @jit
-def _inside(px, py, xy, rings, r0, r1, rx1, ry0, ry1):
-    """Whether the point lies inside the rings r0..r1 (crossing rule): 1, 0 or -1 (uncertain)."""
+def _inside(px, py, xy, rings, r0, r1, rx1, ry0, ry1, moved):
+    """Whether the point lies inside the rings r0..r1 (crossing rule; the rings are the
+    moved polygon's unless ``moved``, the point's): 1, 0 or -1 (cannot be decided)."""
     odd = 0
     for r in range(r0, r1):
         if ry1[r] < py or ry0[r] > py or rx1[r] < px:
             continue
         for k in range(rings[r], rings[r + 1] - 1):
             y0, y1 = xy[k, 1], xy[k + 1, 1]
-            if (y0 > py) == (y1 > py):
+            # y + ε² > py for the moved rings; y > py + ε² for the moved point
+            if moved:
+                if (y0 > py) == (y1 > py):
+                    continue
+            elif (y0 >= py) == (y1 >= py):
                 continue
-            o = _orient(xy[k, 0], y0, xy[k + 1, 0], y1, px, py)
-            if o == 0.0:
+            s, _ = _side(xy[k, 0], y0, xy[k + 1, 0], y1, px, py, moved)
+            if s == 0:
                 return -1
-            if (o > 0.0) == (y1 > y0):  # the edge passes to the right of the point
+            if (s > 0) == (y1 > y0):  # the edge passes to the right of the point
                 odd ^= 1
     return odd
 
@@ -45,8 +61,9 @@ def _walk(first, pxy, prings, psign, p0, p1, pbx0, pbx1, pby0, pby1,
           qxy, qrings, q0, q1, qbx0, qbx1, qby0, qby1, qcx0, qcx1, qcy0, qcy1,
           box, ox, oy, key, cx, cy):
     """Twice the integral of (x dy − y dx) / 2 along P's rings p0..p1 where they lie inside
-    Q's rings q0..q1; NaN when declined. ``first``: P is the pair's first polygon. Crossing
-    points are always placed on the first polygon's edge, so both walks share them."""
+    Q's rings q0..q1; NaN when declined. ``first``: P is the pair's first polygon (the
+    second is the moved one). Crossing points are always placed on the first polygon's
+    edge, so both walks share them."""
     bx0, bx1, by0, by1 = box
     total = 0.0
     for r in range(p0, p1):
@@ -55,13 +72,16 @@ def _walk(first, pxy, prings, psign, p0, p1, pbx0, pbx1, pby0, pby1,
         a, b = prings[r], prings[r + 1] - 1
         state = 0
         if bx0 <= pxy[a, 0] <= bx1 and by0 <= pxy[a, 1] <= by1:
-            state = _inside(pxy[a, 0], pxy[a, 1], qxy, qrings, q0, q1, qbx1, qby0, qby1)
+            state = _inside(pxy[a, 0], pxy[a, 1], qxy, qrings, q0, q1, qbx1, qby0, qby1,
+                            not first)
             if state < 0:
                 return np.nan
         start = state
         ring = 0.0
         for k in range(a, b):
             x0, y0, x1, y1 = pxy[k, 0], pxy[k, 1], pxy[k + 1, 0], pxy[k + 1, 1]
+            if x0 == x1 and y0 == y1:
+                continue  # a repeated vertex: no edge
             ex0, ex1, ey0, ey1 = min(x0, x1), max(x0, x1), min(y0, y1), max(y0, y1)
             n = 0
             if not (ex1 < bx0 or ex0 > bx1 or ey1 < by0 or ey0 > by1):
@@ -79,21 +99,23 @@ def _walk(first, pxy, prings, psign, p0, p1, pbx0, pbx1, pby0, pby1,
                             if (max(fx0, fx1) < ex0 or min(fx0, fx1) > ex1
                                     or max(fy0, fy1) < ey0 or min(fy0, fy1) > ey1):
                                 continue
-                            d1 = _orient(fx0, fy0, fx1, fy1, x0, y0)
-                            d2 = _orient(fx0, fy0, fx1, fy1, x1, y1)
-                            if d1 == 0.0 or d2 == 0.0:
-                                return np.nan
-                            if (d1 > 0.0) == (d2 > 0.0):
+                            if fx0 == fx1 and fy0 == fy1:
                                 continue
-                            d3 = _orient(x0, y0, x1, y1, fx0, fy0)
-                            d4 = _orient(x0, y0, x1, y1, fx1, fy1)
-                            if d3 == 0.0 or d4 == 0.0:
+                            s1, d1 = _side(fx0, fy0, fx1, fy1, x0, y0, not first)
+                            s2, d2 = _side(fx0, fy0, fx1, fy1, x1, y1, not first)
+                            if s1 == 0 or s2 == 0:
                                 return np.nan
-                            if (d3 > 0.0) == (d4 > 0.0):
+                            if s1 == s2:
+                                continue
+                            s3, d3 = _side(x0, y0, x1, y1, fx0, fy0, first)
+                            s4, d4 = _side(x0, y0, x1, y1, fx1, fy1, first)
+                            if s3 == 0 or s4 == 0:
+                                return np.nan
+                            if s3 == s4:
                                 continue
                             if n == SCRATCH:
                                 return np.nan
-                            t = d1 / (d1 - d2)  # along P's edge
+                            t = d1 / (d1 - d2)  # along P's edge (0 or 1 at a shared vertex)
                             key[n] = t
                             if first:
                                 cx[n], cy[n] = x0 + t * (x1 - x0), y0 + t * (y1 - y0)

@@ -5,13 +5,16 @@ A ∩ B: the parts of A's rings inside B and of B's rings inside A. Walking a ri
 crossing of the other polygon's boundary toggles inside and outside, so the walk needs only
 the crossings and one point-in-polygon test per ring: no overlay graph is built.
 
-Every sign the walk depends on (which side of an edge a vertex lies; which side of a vertex a
-ring passes) is an orientation test certified by Shewchuk's error bound for orient2d. When
-any test between edges whose boxes meet is too close to call — shared or touching edges, a
-vertex on the other boundary — the pair is declined (NaN) and the caller intersects it with
-GEOS. A pair the kernel answers therefore has the crossings and insides of exact arithmetic;
-only the crossing points and the sums are rounded (≈ 1e-15 relative). Both polygons must be
-valid (each point inside at most one ring's worth of winding): callers check.
+Every sign the walk depends on (which side of an edge a vertex lies; which side of a point a
+ring passes) is an orientation test certified by Shewchuk's error bound for orient2d. Where
+a determinant is exactly 0 — a shared vertex, shared or touching axis-parallel edges — the
+test is decided as if B were moved by an infinitesimal (ε, ε²) (simulation of simplicity):
+the area is continuous in that move, so the answer is still area(A ∩ B), and the crossing
+points are the shared vertices themselves. When a sign can be neither certified nor shown to
+be exactly 0 (a vertex on a slanted edge, nearly collinear edges), the pair is declined
+(NaN) and the caller intersects it with GEOS. A pair the kernel answers therefore has the
+crossings and insides of exact arithmetic; only the crossing points and the sums are rounded
+(≈ 1e-15 relative). Both polygons must be valid: callers check.
 """
 
 from __future__ import annotations

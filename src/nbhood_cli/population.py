@@ -101,12 +101,10 @@ def map_rows(fn, n, *arrays):
                                     _spans(n)))
 
 
-def intersection_areas(a, b, kernel=True):
+def intersection_areas(a, b):
     """area(a ∩ b) pairwise, on the geometry threads: by the certified kernel of
     ``overlap`` where both are valid (Multi)Polygons (4–7× quicker than GEOS's overlay),
-    and by GEOS's overlay for the pairs it declines or cannot take. ``kernel=False`` where
-    most pairs would be declined (polygons sharing vertices: the kernel would only cost its
-    loading and the validity tests)."""
+    and by GEOS's overlay for the pairs it declines or cannot take."""
     import numpy as np
     import shapely
 
@@ -114,7 +112,7 @@ def intersection_areas(a, b, kernel=True):
         return shapely.area(shapely.intersection(x, y))
 
     a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
-    if not kernel or len(a) < KERNEL_MIN:
+    if len(a) < KERNEL_MIN:
         return map_rows(overlay, len(a), a, b)
     from nbhood_cli import overlap
 
@@ -463,13 +461,12 @@ def _areas(src, tgt, i, j, layer, src_area=None, derive=True):
         return area
     if src_area is None:
         src_area = shapely.area(src)
-    # in a layer built from the small areas, most covers are proven before any predicate;
-    # its targets share the small areas' vertices, which the kernel would decline
-    made = layer.tree is not None and _made_of_small_areas(src, tgt)
-    if not made and len(i) >= KERNEL_MIN:
+    if len(i) >= KERNEL_MIN:
         from nbhood_cli import overlap
 
         overlap.warm()
+    # in a layer built from the small areas, most covers are proven before any predicate
+    made = layer.tree is not None and _made_of_small_areas(src, tgt)
     home = _homes(src, tgt, layer, np.unique(i)) if made else np.full(len(src), -1)
     settled = home[i] >= 0
     hit, whole = settled.copy(), settled & (j == home[i])
@@ -493,7 +490,7 @@ def _areas(src, tgt, i, j, layer, src_area=None, derive=True):
         derived = _derivable(src, i, j, todo, cover, layer)
     cut = np.flatnonzero(todo & ~derived)
     cut = cut[np.argsort(i[cut], kind="stable")]  # by small area: neighbours in a chunk
-    area[cut] = intersection_areas(src[i[cut]], tgt[j[cut]], kernel=not made)
+    area[cut] = intersection_areas(src[i[cut]], tgt[j[cut]])
     d = np.flatnonzero(derived)
     if len(d):
         rest = np.bincount(i[cut], weights=area[cut], minlength=len(src))
