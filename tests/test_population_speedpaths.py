@@ -123,23 +123,34 @@ def assert_same_estimate(sources, counts, targets):
     assert got.totals["conserved"], got.totals
 
 
-@pytest.fixture(params=[(1, None, False), (1, None, True), (2, 1, True), (2, 3, False)],
-                ids=["serial", "serial-kernel", "chunk1-kernel", "chunk3"])
+@pytest.fixture(params=[(1, None), (2, 1), (2, 3)], ids=["serial", "chunk1", "chunk3"])
 def threads(request, monkeypatch):
-    """Serial, and two threads with chunks of 1 and 3 pairs (every chunk edge gets hit);
-    intersections by GEOS's overlay, or by the kernel of overlap.py however few they are."""
-    n, chunk, kernel = request.param
+    """Serial, and two threads with chunks of 1 and 3 pairs: every chunk edge gets hit.
+    Intersections go through the proofs and GEOS (too few pairs for the kernel)."""
+    n, chunk = request.param
     monkeypatch.setattr(population, "THREADS", n)
     if chunk:
         monkeypatch.setattr(population, "CHUNK", chunk)
-    if kernel:
-        monkeypatch.setattr(population, "KERNEL_MIN", 0)
+    return request.param
+
+
+@pytest.fixture(params=[(1, None, 4_000), (2, 1, 4_000), (2, 3, 4_000), (1, None, 0),
+                        (2, 1, 0)],
+                ids=["serial", "chunk1", "chunk3", "kernel", "kernel-chunk1"])
+def paths(request, monkeypatch):
+    """The threadings of ``threads`` through the proofs and GEOS, and every pair by the
+    kernel of overlap.py (KERNEL_MIN 0), serial and in chunks of one pair."""
+    n, chunk, kernel_min = request.param
+    monkeypatch.setattr(population, "THREADS", n)
+    if chunk:
+        monkeypatch.setattr(population, "CHUNK", chunk)
+    monkeypatch.setattr(population, "KERNEL_MIN", kernel_min)
     return request.param
 
 
 # --- hand-computed cases ----------------------------------------------------------------
 
-def test_nested_small_areas_take_their_own_area(threads):
+def test_nested_small_areas_take_their_own_area(paths):
     # Four 50 m squares inside the left 100 m target, sharing its edges; the right target
     # only touches two of them: those pairs have no land in common.
     sources = frame(*grid(50, 2, 2))
@@ -150,7 +161,7 @@ def test_nested_small_areas_take_their_own_area(threads):
     assert_same_table(sources, targets)
 
 
-def test_small_area_strictly_inside_and_target_inside_small_area(threads):
+def test_small_area_strictly_inside_and_target_inside_small_area(paths):
     sources = frame(box(10, 10, 20, 20), box(200, 0, 300, 100))
     targets = frame(box(0, 0, 100, 100), box(240, 40, 260, 60))
     table = area_table(sources, targets)
@@ -158,7 +169,7 @@ def test_small_area_strictly_inside_and_target_inside_small_area(threads):
         (0, 0, pytest.approx(100.0)), (1, 1, pytest.approx(400.0))]
 
 
-def test_small_areas_touching_target_edges_from_outside(threads):
+def test_small_areas_touching_target_edges_from_outside(paths):
     # A ring of squares around the target, touching its edges and corners only.
     ring = [box(x, y, x + 10, y + 10) for x in (-10, 0, 10, 20) for y in (-10, 20)] + \
         [box(-10, 0, 0, 10), box(-10, 10, 0, 20), box(20, 0, 30, 10), box(20, 10, 30, 20)]
@@ -186,7 +197,7 @@ def test_tiled_targets_derive_the_largest_piece(threads, monkeypatch):
 
 
 @pytest.mark.parametrize("spoil", ["overlap", "gap", "t-junction", "duplicate"])
-def test_no_derivation_where_the_targets_are_not_a_clean_coverage(spoil, threads):
+def test_no_derivation_where_the_targets_are_not_a_clean_coverage(spoil, paths):
     base = [box(0, 0, 100, 100), box(100, 0, 200, 100), box(200, 0, 300, 100)]
     if spoil == "overlap":
         base[1] = box(95, 0, 200, 100)
@@ -204,7 +215,7 @@ def test_no_derivation_where_the_targets_are_not_a_clean_coverage(spoil, threads
     assert_same_estimate(sources, [100.0, 40.0, 900.0], targets)
 
 
-def test_the_same_target_object_twice_counts_twice(threads):
+def test_the_same_target_object_twice_counts_twice(paths):
     t = box(0, 0, 100, 100)
     targets = frame(t, t, box(100, 0, 200, 100))
     sources = frame(*grid(50, 4, 2))
@@ -452,7 +463,7 @@ def test_multipart_targets_in_a_clean_coverage_are_proven_alone(monkeypatch):
     assert_same_faces(targets)
 
 
-def test_prepared_inputs_give_the_same_results(threads):
+def test_prepared_inputs_give_the_same_results(paths):
     sources = frame(*grid(30, 9, 4))
     targets = frame(*grid(100, 3, 2), box(50, 20, 130, 90))
     shapely.prepare(sources.geometry.values)
@@ -468,7 +479,7 @@ def test_targets_are_left_unprepared():
     assert not shapely.is_prepared(targets.geometry.values).any()
 
 
-def test_faces_of_disjoint_and_overlapping_groups(threads):
+def test_faces_of_disjoint_and_overlapping_groups(paths):
     # A lone target, a lone target with a hole holding another lone target, two adjacent
     # tiles, and an overlapping group of three (one inside another).
     targets = frame(
@@ -486,7 +497,7 @@ def test_faces_of_disjoint_and_overlapping_groups(threads):
     assert_same_faces(targets)
 
 
-def test_multipart_and_holey_targets(threads):
+def test_multipart_and_holey_targets(paths):
     targets = frame(
         shapely.MultiPolygon([box(0, 0, 50, 50), box(100, 0, 150, 50)]),
         shapely.Polygon(box(200, 0, 300, 100).exterior.coords,
@@ -509,7 +520,7 @@ def test_dasymetric_fallback_only_intersects_the_small_areas_without_weight():
 
 
 @pytest.mark.parametrize("method", ["centroid", "dasymetric"])
-def test_split_pairs_for_point_methods(method, threads):
+def test_split_pairs_for_point_methods(method, paths):
     sources = frame(*grid(100, 3, 1))
     targets = frame(box(0, 0, 150, 100), box(150, 0, 300, 100))
     est = estimate(sources, [10.0, 20.0, 30.0], targets, method,
@@ -560,11 +571,12 @@ def layouts(draw):
 
 @settings(max_examples=60, deadline=None)
 @given(layouts(), st.sampled_from([(1, 512, 20_000, 10**12, 4_000),
-                                   (2, 1, 20_000, 10**12, 0), (2, 2, 20_000, 0, 0),
-                                   (2, 5, 20_000, 10**12, 4_000), (2, 3, 0, 10**12, 0)]))
+                                   (2, 1, 20_000, 10**12, 0), (2, 2, 20_000, 0, 4_000),
+                                   (2, 5, 20_000, 10**12, 4_000), (2, 3, 0, 10**12, 4_000),
+                                   (1, 512, 20_000, 10**12, 0)]))
 def test_random_layouts_match_every_pair_intersected(layout, settings_):
     """Threads and chunk sizes, chain proofs (always tried, or never), (size 0) the path
-    without tiling proofs, and intersections by the kernel (KERNEL_MIN 0) or GEOS."""
+    without tiling proofs, and every pair by the kernel (KERNEL_MIN 0)."""
     sources, counts, targets = layout
     names = "THREADS", "CHUNK", "UNMATCHED_SIZE", "CHAIN_PAYS", "KERNEL_MIN"
     old = [getattr(population, name) for name in names]

@@ -33,38 +33,57 @@ def _side(ax, ay, bx, by, cx, cy, moved):
 
 
 @jit
-def _inside(px, py, xy, rings, r0, r1, rx1, ry0, ry1, moved):
+def _inside(px, py, xy, rings, r0, r1, rx1, ry0, ry1, cx1, cy0, cy1, moved):
     """Whether the point lies inside the rings r0..r1 (crossing rule; the rings are the
-    moved polygon's unless ``moved``, the point's): 1, 0 or -1 (cannot be decided)."""
+    moved polygon's unless ``moved``, the point's): 1, 0 or -1 (cannot be decided). Rings
+    and chunks of edges wholly above, below or left of the point cross no ray from it."""
     odd = 0
     for r in range(r0, r1):
         if ry1[r] < py or ry0[r] > py or rx1[r] < px:
             continue
-        for k in range(rings[r], rings[r + 1] - 1):
-            y0, y1 = xy[k, 1], xy[k + 1, 1]
-            # y + ε² > py for the moved rings; y > py + ε² for the moved point
-            if moved:
-                if (y0 > py) == (y1 > py):
-                    continue
-            elif (y0 >= py) == (y1 >= py):
+        lo, hi = rings[r], rings[r + 1] - 1  # edges lo..hi-1
+        for c in range(lo // CHUNK, (hi - 1) // CHUNK + 1):
+            if cy1[c] < py or cy0[c] > py or cx1[c] < px:
                 continue
-            s, _ = _side(xy[k, 0], y0, xy[k + 1, 0], y1, px, py, moved)
-            if s == 0:
-                return -1
-            if (s > 0) == (y1 > y0):  # the edge passes to the right of the point
-                odd ^= 1
+            for k in range(max(lo, c * CHUNK), min(hi, c * CHUNK + CHUNK)):
+                y0, y1 = xy[k, 1], xy[k + 1, 1]
+                # y + ε² > py for the moved rings; y > py + ε² for the moved point
+                if moved:
+                    if (y0 > py) == (y1 > py):
+                        continue
+                elif (y0 >= py) == (y1 >= py):
+                    continue
+                s, _ = _side(xy[k, 0], y0, xy[k + 1, 0], y1, px, py, moved)
+                if s == 0:
+                    return -1
+                if (s > 0) == (y1 > y0):  # the edge passes to the right of the point
+                    odd ^= 1
     return odd
 
 
 @jit
 def _walk(first, pxy, prings, psign, p0, p1, pbx0, pbx1, pby0, pby1,
           qxy, qrings, q0, q1, qbx0, qbx1, qby0, qby1, qcx0, qcx1, qcy0, qcy1,
-          box, ox, oy, key, cx, cy):
+          pbox, box, ox, oy, key, cx, cy):
     """Twice the integral of (x dy − y dx) / 2 along P's rings p0..p1 where they lie inside
     Q's rings q0..q1; NaN when declined. ``first``: P is the pair's first polygon (the
     second is the moved one). Crossing points are always placed on the first polygon's
-    edge, so both walks share them."""
+    edge, so both walks share them. ``pbox``, ``box``: P's and Q's boxes."""
     bx0, bx1, by0, by1 = box
+    # the chunks of Q's edges that meet P's box: the only ones P's edges can cross
+    near_ring = np.empty((qrings[q1] - qrings[q0]) // CHUNK + 2 * (q1 - q0), np.int64)
+    near_chunk = np.empty_like(near_ring)
+    near = 0
+    for s in range(q0, q1):
+        if qbx1[s] < pbox[0] or qbx0[s] > pbox[1] or qby1[s] < pbox[2] or qby0[s] > pbox[3]:
+            continue
+        lo, hi = qrings[s], qrings[s + 1] - 1
+        for c in range(lo // CHUNK, (hi - 1) // CHUNK + 1):
+            if (qcx1[c] < pbox[0] or qcx0[c] > pbox[1] or qcy1[c] < pbox[2]
+                    or qcy0[c] > pbox[3]):
+                continue
+            near_ring[near], near_chunk[near] = s, c
+            near += 1
     total = 0.0
     for r in range(p0, p1):
         if pbx1[r] < bx0 or pbx0[r] > bx1 or pby1[r] < by0 or pby0[r] > by1:
@@ -73,7 +92,7 @@ def _walk(first, pxy, prings, psign, p0, p1, pbx0, pbx1, pby0, pby1,
         state = 0
         if bx0 <= pxy[a, 0] <= bx1 and by0 <= pxy[a, 1] <= by1:
             state = _inside(pxy[a, 0], pxy[a, 1], qxy, qrings, q0, q1, qbx1, qby0, qby1,
-                            not first)
+                            qcx1, qcy0, qcy1, not first)
             if state < 0:
                 return np.nan
         start = state
@@ -85,44 +104,41 @@ def _walk(first, pxy, prings, psign, p0, p1, pbx0, pbx1, pby0, pby1,
             ex0, ex1, ey0, ey1 = min(x0, x1), max(x0, x1), min(y0, y1), max(y0, y1)
             n = 0
             if not (ex1 < bx0 or ex0 > bx1 or ey1 < by0 or ey0 > by1):
-                for s in range(q0, q1):
-                    if qbx1[s] < ex0 or qbx0[s] > ex1 or qby1[s] < ey0 or qby0[s] > ey1:
+                for h in range(near):
+                    c = near_chunk[h]
+                    if qcx1[c] < ex0 or qcx0[c] > ex1 or qcy1[c] < ey0 or qcy0[c] > ey1:
                         continue
-                    lo, hi = qrings[s], qrings[s + 1] - 1  # edges lo..hi-1
-                    for c in range(lo // CHUNK, (hi - 1) // CHUNK + 1):
-                        if (qcx1[c] < ex0 or qcx0[c] > ex1 or qcy1[c] < ey0
-                                or qcy0[c] > ey1):
+                    lo, hi = qrings[near_ring[h]], qrings[near_ring[h] + 1] - 1
+                    for m in range(max(lo, c * CHUNK), min(hi, c * CHUNK + CHUNK)):
+                        fx0, fy0 = qxy[m, 0], qxy[m, 1]
+                        fx1, fy1 = qxy[m + 1, 0], qxy[m + 1, 1]
+                        if (max(fx0, fx1) < ex0 or min(fx0, fx1) > ex1
+                                or max(fy0, fy1) < ey0 or min(fy0, fy1) > ey1):
                             continue
-                        for m in range(max(lo, c * CHUNK), min(hi, c * CHUNK + CHUNK)):
-                            fx0, fy0 = qxy[m, 0], qxy[m, 1]
-                            fx1, fy1 = qxy[m + 1, 0], qxy[m + 1, 1]
-                            if (max(fx0, fx1) < ex0 or min(fx0, fx1) > ex1
-                                    or max(fy0, fy1) < ey0 or min(fy0, fy1) > ey1):
-                                continue
-                            if fx0 == fx1 and fy0 == fy1:
-                                continue
-                            s1, d1 = _side(fx0, fy0, fx1, fy1, x0, y0, not first)
-                            s2, d2 = _side(fx0, fy0, fx1, fy1, x1, y1, not first)
-                            if s1 == 0 or s2 == 0:
-                                return np.nan
-                            if s1 == s2:
-                                continue
-                            s3, d3 = _side(x0, y0, x1, y1, fx0, fy0, first)
-                            s4, d4 = _side(x0, y0, x1, y1, fx1, fy1, first)
-                            if s3 == 0 or s4 == 0:
-                                return np.nan
-                            if s3 == s4:
-                                continue
-                            if n == SCRATCH:
-                                return np.nan
-                            t = d1 / (d1 - d2)  # along P's edge (0 or 1 at a shared vertex)
-                            key[n] = t
-                            if first:
-                                cx[n], cy[n] = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
-                            else:
-                                u = d3 / (d3 - d4)  # along Q's (the first polygon's) edge
-                                cx[n], cy[n] = fx0 + u * (fx1 - fx0), fy0 + u * (fy1 - fy0)
-                            n += 1
+                        if fx0 == fx1 and fy0 == fy1:
+                            continue
+                        s1, d1 = _side(fx0, fy0, fx1, fy1, x0, y0, not first)
+                        s2, d2 = _side(fx0, fy0, fx1, fy1, x1, y1, not first)
+                        if s1 == 0 or s2 == 0:
+                            return np.nan
+                        if s1 == s2:
+                            continue
+                        s3, d3 = _side(x0, y0, x1, y1, fx0, fy0, first)
+                        s4, d4 = _side(x0, y0, x1, y1, fx1, fy1, first)
+                        if s3 == 0 or s4 == 0:
+                            return np.nan
+                        if s3 == s4:
+                            continue
+                        if n == SCRATCH:
+                            return np.nan
+                        t = d1 / (d1 - d2)  # along P's edge (0 or 1 at a shared vertex)
+                        key[n] = t
+                        if first:
+                            cx[n], cy[n] = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+                        else:
+                            u = d3 / (d3 - d4)  # along Q's (the first polygon's) edge
+                            cx[n], cy[n] = fx0 + u * (fx1 - fx0), fy0 + u * (fy1 - fy0)
+                        n += 1
             for e in range(1, n):  # insertion sort along the edge (n is small)
                 kt, kx, ky = key[e], cx[e], cy[e]
                 d = e - 1
@@ -168,13 +184,13 @@ def pair_areas(i, j, axy, arings, ageom, asign, ax0, ax1, ay0, ay1, acx0, acx1, 
         ox, oy = abox[0], abox[2]
         s = _walk(True, axy, arings, asign, a0, a1, ax0, ax1, ay0, ay1,
                   bxy, brings, b0, b1, bx0, bx1, by0, by1, bcx0, bcx1, bcy0, bcy1,
-                  bbox, ox, oy, key, cx, cy)
+                  abox, bbox, ox, oy, key, cx, cy)
         if s != s:
             out[k] = np.nan
             continue
         t = _walk(False, bxy, brings, bsign, b0, b1, bx0, bx1, by0, by1,
                   axy, arings, a0, a1, ax0, ax1, ay0, ay1, acx0, acx1, acy0, acy1,
-                  abox, ox, oy, key, cx, cy)
+                  bbox, abox, ox, oy, key, cx, cy)
         out[k] = (s + t) / 2.0
     return out
 

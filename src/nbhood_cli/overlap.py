@@ -42,8 +42,8 @@ def _kernel():
 
 def warm():
     """Load the kernel in a thread while the caller does other work: importing numba and
-    loading the compiled code take ≈ 0.4 s, mostly while the geometry threads run the
-    predicates (the GIL is free). Later calls wait for it through Python's import lock
+    loading the compiled code take ≈ 0.4 s, while the geometry threads analyse the target
+    layer (the GIL is mostly free). Later calls wait for it through Python's import lock
     and numba's compiler lock."""
     import threading
 
