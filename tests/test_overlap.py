@@ -145,11 +145,12 @@ def test_snapped_pairs_are_equal_or_declined(pairs):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.sampled_from([0.0, 0.3]))
-def test_unions_of_shared_cells_equal_their_common_cells(seed, jitter):
+@given(st.integers(0, 2**32 - 1), st.sampled_from([0.0, 0.3]), st.booleans(), st.booleans())
+def test_unions_of_shared_cells_equal_their_common_cells(seed, jitter, turn_a, turn_b):
     """Two unions of cells of one jittered 6 × 6 grid share vertices and edges exactly, as
-    nested layers do: their overlap is the area of the cells in both (or the pair is
-    declined), computed here without any overlay."""
+    nested layers do, each run either way round: their overlap is the area of the cells in
+    both (or the pair is declined), computed here without any overlay — and exactly 0.0
+    where they share no cell, however many edges they share."""
     rng = np.random.default_rng(seed)
     n = 6
     xy = np.stack(np.meshgrid(np.arange(n + 1.0), np.arange(n + 1.0), indexing="ij"), -1)
@@ -161,9 +162,12 @@ def test_unions_of_shared_cells_equal_their_common_cells(seed, jitter):
     if not pick_a.any() or not pick_b.any():
         return
     a, b = shapely.union_all(cells[pick_a]), shapely.union_all(cells[pick_b])
+    a, b = (shapely.reverse(a) if turn_a else a), (shapely.reverse(b) if turn_b else b)
     got = kernel([a], [b])[0]
     want = shapely.area(cells[pick_a & pick_b]).sum()
     assert np.isnan(got) or got == pytest.approx(want, rel=1e-12, abs=1e-6)
+    if not (pick_a & pick_b).any():
+        assert got == 0.0
     assert geos([a], [b])[0] == pytest.approx(want, rel=1e-9, abs=1e-6)
 
 
@@ -212,3 +216,38 @@ def test_trafford_pairs_equal_geos(layer):
     assert done.mean() > 0.5  # the kernel answers most pairs here
     np.testing.assert_allclose(got[done], want[done], rtol=1e-9,
                                atol=1e-9 * shapely.area(src[i[done]]).max())
+
+
+@pytest.mark.realdata
+def test_trafford_output_areas_in_their_lsoas_equal_geos_exactly():
+    """ONS's 738 Census 2021 Output Areas nest edge for edge in the 139 LSOAs: every pair
+    shares edges, run the same way (an OA inside its LSOA) or back (its neighbours). The
+    kernel must give GEOS's areas, and exactly 0.0 wherever GEOS finds no area (a pair that
+    only touches), so no touching pair becomes a piece."""
+    from conftest import shared
+    from nbhood_cli.io import read_layer
+
+    oa = np.asarray(read_layer(shared("trafford", "oa.geojson")).frame.geometry.values)
+    lsoa, _ = trafford_lsoa()
+    lsoa = np.asarray(lsoa.geometry.values)
+    i, j = shapely.STRtree(lsoa).query(oa)
+    got = overlap.pair_areas(overlap.Rings(oa), overlap.Rings(lsoa), i, j)
+    want = geos(oa[i], lsoa[j])
+    assert not np.isnan(got).any()
+    assert ((got > 0) == (want > 0)).all() and (got[want == 0] == 0).all()
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("layer", ["wards.geojson", "community_areas.geojson"])
+def test_trafford_area_tables_through_the_kernel_equal_the_proofs(layer, monkeypatch):
+    """The same (small area, target) rows as the proofs and GEOS give — no touching pair
+    gains a row — and the same areas to 1e-12, or 1 mm² on the slivers between separately
+    generalised edges (where both round the crossing points)."""
+    lsoa, _ = trafford_lsoa()
+    targets = trafford_layer(layer)
+    want = population.area_table(lsoa, targets)
+    monkeypatch.setattr(population, "KERNEL_MIN", 0)
+    got = population.area_table(lsoa, targets)
+    assert got[["source", "target"]].equals(want[["source", "target"]])
+    np.testing.assert_allclose(got["area"], want["area"], rtol=1e-12, atol=1e-6)

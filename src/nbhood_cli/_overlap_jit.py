@@ -63,7 +63,7 @@ def _inside(px, py, xy, rings, r0, r1, rx1, ry0, ry1, cx1, cy0, cy1, moved):
 
 @jit
 def _walk(first, pxy, prings, psign, p0, p1, pbx0, pbx1, pby0, pby1,
-          qxy, qrings, q0, q1, qbx0, qbx1, qby0, qby1, qcx0, qcx1, qcy0, qcy1,
+          qxy, qrings, qsign, q0, q1, qbx0, qbx1, qby0, qby1, qcx0, qcx1, qcy0, qcy1,
           pbox, box, ox, oy, key, cx, cy):
     """Twice the integral of (x dy − y dx) / 2 along P's rings p0..p1 where they lie inside
     Q's rings q0..q1; NaN when declined. ``first``: P is the pair's first polygon (the
@@ -88,6 +88,7 @@ def _walk(first, pxy, prings, psign, p0, p1, pbx0, pbx1, pby0, pby1,
     for r in range(p0, p1):
         if pbx1[r] < bx0 or pbx0[r] > bx1 or pby1[r] < by0 or pby0[r] > by1:
             continue  # the ring is outside Q's box
+        sign = psign[r]
         a, b = prings[r], prings[r + 1] - 1
         state = 0
         if bx0 <= pxy[a, 0] <= bx1 and by0 <= pxy[a, 1] <= by1:
@@ -103,6 +104,7 @@ def _walk(first, pxy, prings, psign, p0, p1, pbx0, pbx1, pby0, pby1,
                 continue  # a repeated vertex: no edge
             ex0, ex1, ey0, ey1 = min(x0, x1), max(x0, x1), min(y0, y1), max(y0, y1)
             n = 0
+            twin = False
             if not (ex1 < bx0 or ex0 > bx1 or ey1 < by0 or ey0 > by1):
                 for h in range(near):
                     c = near_chunk[h]
@@ -116,6 +118,15 @@ def _walk(first, pxy, prings, psign, p0, p1, pbx0, pbx1, pby0, pby1,
                                 or max(fy0, fy1) < ey0 or min(fy0, fy1) > ey1):
                             continue
                         if fx0 == fx1 and fy0 == fy1:
+                            continue
+                        back = fx0 == x1 and fy0 == y1 and fx1 == x0 and fy1 == y0
+                        same = fx0 == x0 and fy0 == y0 and fx1 == x1 and fy1 == y1
+                        if (back and sign == qsign[near_ring[h]]) or (
+                                same and sign != qsign[near_ring[h]]):
+                            # the same edge, run the other way once rings are oriented:
+                            # both are inside or both outside, and their parts cancel;
+                            # counting neither leaves no rounding
+                            twin = True
                             continue
                         s1, d1 = _side(fx0, fy0, fx1, fy1, x0, y0, not first)
                         s2, d2 = _side(fx0, fy0, fx1, fy1, x1, y1, not first)
@@ -146,6 +157,9 @@ def _walk(first, pxy, prings, psign, p0, p1, pbx0, pbx1, pby0, pby1,
                     key[d + 1], cx[d + 1], cy[d + 1] = key[d], cx[d], cy[d]
                     d -= 1
                 key[d + 1], cx[d + 1], cy[d + 1] = kt, kx, ky
+            if twin:  # crossings of a shared edge are at its ends: the same state along it
+                state ^= n & 1
+                continue
             ux, uy = x0 - ox, y0 - oy
             for e in range(n):
                 vx, vy = cx[e] - ox, cy[e] - oy
@@ -157,7 +171,7 @@ def _walk(first, pxy, prings, psign, p0, p1, pbx0, pbx1, pby0, pby1,
                 ring += ux * (y1 - oy) - (x1 - ox) * uy
         if state != start:  # an odd number of crossings: cannot happen when all is certain
             return np.nan
-        total += psign[r] * ring
+        total += sign * ring
     return total
 
 
@@ -183,13 +197,13 @@ def pair_areas(i, j, axy, arings, ageom, asign, ax0, ax1, ay0, ay1, acx0, acx1, 
             continue
         ox, oy = abox[0], abox[2]
         s = _walk(True, axy, arings, asign, a0, a1, ax0, ax1, ay0, ay1,
-                  bxy, brings, b0, b1, bx0, bx1, by0, by1, bcx0, bcx1, bcy0, bcy1,
+                  bxy, brings, bsign, b0, b1, bx0, bx1, by0, by1, bcx0, bcx1, bcy0, bcy1,
                   abox, bbox, ox, oy, key, cx, cy)
         if s != s:
             out[k] = np.nan
             continue
         t = _walk(False, bxy, brings, bsign, b0, b1, bx0, bx1, by0, by1,
-                  axy, arings, a0, a1, ax0, ax1, ay0, ay1, acx0, acx1, acy0, acy1,
+                  axy, arings, asign, a0, a1, ax0, ax1, ay0, ay1, acx0, acx1, acy0, acy1,
                   bbox, abox, ox, oy, key, cx, cy)
         out[k] = (s + t) / 2.0
     return out

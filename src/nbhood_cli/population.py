@@ -333,12 +333,12 @@ def _unmatched(geoms, valid, tree):
     return np.concatenate(blockers)
 
 
-def _shares_edges(geoms, tree):
-    """Whether at least half of the edges of ``MADE_SAMPLE`` targets spread over the layer
-    have their midpoint on another target's boundary too (within 1 µm), as a coverage's
-    edges have (a few
-    milliseconds; only a guide: a layer that passes is checked edge by edge, and one that
-    fails is denied the tiling proofs, never a correct result)."""
+def _shares_edges(geoms, tree, per_target=8):
+    """Whether at least half of ``per_target`` edges, spread along each of ``MADE_SAMPLE``
+    targets spread over the layer, have their midpoint on another target's boundary too
+    (within 1 µm), as a coverage's edges have (a few milliseconds; only a guide: a layer
+    that passes is checked edge by edge, and one that fails is denied the tiling proofs,
+    never a correct result)."""
     import numpy as np
     import shapely
 
@@ -346,9 +346,10 @@ def _shares_edges(geoms, tree):
                      .astype(np.int64))
     xy, ring = shapely.get_coordinates(shapely.get_rings(shapely.get_parts(geoms[pick])),
                                        return_index=True)
-    k = np.flatnonzero(ring[:-1] == ring[1:])
+    k = np.flatnonzero(ring[:-1] == ring[1:])  # edge k: vertex k → k + 1
     if len(k) == 0:
         return True
+    k = k[np.unique(np.linspace(0, len(k) - 1, per_target * len(pick)).astype(np.int64))]
     mid = shapely.points((xy[k] + xy[k + 1]) / 2)  # within rounding of the edge
     p, t = tree.query(mid, predicate="dwithin", distance=1e-6)
     near, t = np.unique(t, return_inverse=True)  # each candidate's boundary once

@@ -107,6 +107,7 @@ def _piece_areas(people, community, units, found):
     import numpy as np
     import pandas as pd
 
+    from nbhood_cli import population
     from nbhood_cli.population import DERIVE_FLOOR, intersection_areas
 
     sources = people.sources
@@ -128,7 +129,10 @@ def _piece_areas(people, community, units, found):
         return intersection_areas(small_areas[s[k]], pieces_[piece[k]])
 
     group = s * len(community) + rows["community"].to_numpy()  # (small area, community area)
-    derived = _derivable(people, units, s, group, rows["su"].to_numpy(), cut)
+    derived = np.zeros(0, np.int64)
+    if len(cut) < population.KERNEL_MIN:  # else the kernel takes every piece sooner than
+        # the units' tiling is proven (the small areas' edge table: ≈ 2 s at England scale)
+        derived = _derivable(people, units, s, group, rows["su"].to_numpy(), cut)
     todo = np.setdiff1d(cut, derived)
     area[todo] = overlap(todo)
     if len(derived):
