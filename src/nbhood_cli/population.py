@@ -4,13 +4,14 @@ Pure functions (frames in, frames out). Every method is expressed as one table o
 for each small area and target, the fraction of the small area's count that goes to the
 target — so totals, splits and the conservation check are computed the same way for all.
 
-Speed (docs/performance.md): intersections are the expensive step, so they are avoided
-wherever geometry proves the answer — a small area a target covers takes its own area, a pair
-that can only touch is skipped, and where the targets tile the land around a small area its
-largest piece is what the others leave — the rest run on ``THREADS`` threads (shapely releases
-the GIL), one areal table serves a whole estimate, and faces are only polygonized where
-targets overlap. Every shortcut is exact for valid polygons; the results are those of
-intersecting every pair.
+Speed (docs/performance.md): intersection areas are the expensive step. From ``KERNEL_MIN``
+pairs they come from the certified kernel of ``overlap`` (a few µs a pair, GEOS for the pairs
+it declines). Smaller tables avoid GEOS's overlays wherever geometry proves the answer — a
+small area a target covers takes its own area, a pair that can only touch is skipped, and
+where the targets tile the land around a small area its largest piece is what the others
+leave. The work runs on ``THREADS`` threads (shapely and the kernel release the GIL), one
+areal table serves a whole estimate, and faces are only polygonized where targets overlap.
+Every shortcut is exact for valid polygons; the results are those of intersecting every pair.
 """
 
 from __future__ import annotations
