@@ -5,7 +5,7 @@ import sys
 
 from nbhood_cli import __version__
 
-HEAVY = ("geopandas", "shapely", "pyproj", "pandas", "fiona", "pyogrio", "rich", "numpy")
+HEAVY = ("geopandas", "shapely", "pyproj", "pandas", "fiona", "pyogrio", "rich", "numpy", "numba")
 
 
 def test_version(run):

@@ -8,6 +8,7 @@ everything.
 
 import math
 
+import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
@@ -251,3 +252,25 @@ def test_trafford_area_tables_through_the_kernel_equal_the_proofs(layer, monkeyp
     got = population.area_table(lsoa, targets)
     assert got[["source", "target"]].equals(want[["source", "target"]])
     np.testing.assert_allclose(got["area"], want["area"], rtol=1e-12, atol=1e-6)
+
+
+def test_without_numba_geos_takes_every_pair(monkeypatch):
+    """Where numba cannot be imported (no wheel for this Python), nothing fails: the kernel
+    is unavailable, every pair goes through the proofs and GEOS, with the same results."""
+    import sys
+
+    sources = [square(x, y, x + 40, y + 40) for x in range(0, 400, 40) for y in (0, 40)]
+    targets = [square(15, -5, 215, 75), square(215, -5, 395, 75)]
+    src = gpd.GeoDataFrame(geometry=sources, crs=27700)
+    tgt = gpd.GeoDataFrame(geometry=targets, crs=27700)
+    with monkeypatch.context() as mp:
+        mp.setattr(population, "KERNEL_MIN", 0)
+        by_kernel = population.area_table(src, tgt)
+    monkeypatch.setattr(overlap, "_KERNEL", None)
+    monkeypatch.setitem(sys.modules, "nbhood_cli._overlap_jit", None)  # import fails
+    monkeypatch.setattr(population, "KERNEL_MIN", 0)
+    assert not overlap.available()
+    by_geos = population.area_table(src, tgt)
+    assert by_geos[["source", "target"]].equals(by_kernel[["source", "target"]])
+    np.testing.assert_allclose(by_geos["area"], by_kernel["area"], rtol=1e-12)
+    assert by_geos["area"].sum() == pytest.approx(380 * 75)  # [15, 395] × [0, 75]

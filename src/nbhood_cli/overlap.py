@@ -26,17 +26,29 @@ BOUND = (3.0 + 16.0 * _EPS) * _EPS  # Shewchuk's ccwerrboundA for orient2d
 CHUNK = 8  # edges under one box, so that far edges are passed over a box at a time
 SCRATCH = 256  # crossings one edge may have before the pair is declined
 
-_KERNEL = None
+_KERNEL = None  # the compiled module once loaded; False where it cannot be had here
 _WARMING = []  # the thread loading the kernel, once started
 
 
-def _kernel():
-    """The compiled module (numba, cached on disk): numba is imported only when used."""
+def available() -> bool:
+    """Whether the kernel runs here. numba is imported only now; where it cannot be (no
+    numba for this Python, or nowhere to cache compiled code) GEOS takes every pair, as it
+    did before the kernel: slower, the same results."""
     global _KERNEL
     if _KERNEL is None:
-        from nbhood_cli import _overlap_jit
+        import importlib
 
-        _KERNEL = _overlap_jit
+        try:
+            _KERNEL = importlib.import_module("nbhood_cli._overlap_jit")
+        except (ImportError, RuntimeError, OSError):
+            _KERNEL = False
+    return _KERNEL is not False
+
+
+def _kernel():
+    """The compiled module (numba, cached on disk beside this file)."""
+    if not available():
+        raise RuntimeError("the intersection-area kernel needs numba")
     return _KERNEL
 
 
@@ -51,9 +63,10 @@ def warm():
         def load():
             import shapely
 
-            square = shapely.box(0, 0, 1, 1)
-            rings = Rings([square])
-            pair_areas(rings, rings, [0], [0])
+            if available():
+                square = shapely.box(0, 0, 1, 1)
+                rings = Rings([square])
+                pair_areas(rings, rings, [0], [0])
 
         _WARMING.append(threading.Thread(target=load, name="nbhood-kernel", daemon=True))
         _WARMING[0].start()

@@ -113,7 +113,7 @@ def intersection_areas(a, b):
         return shapely.area(shapely.intersection(x, y))
 
     a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
-    if len(a) < KERNEL_MIN:
+    if not kernel_takes(len(a)):
         return map_rows(overlay, len(a), a, b)
     from nbhood_cli import overlap
 
@@ -130,6 +130,14 @@ def intersection_areas(a, b):
     redo = np.flatnonzero(np.isnan(area))
     area[redo] = map_rows(overlay, len(redo), a[redo], b[redo])
     return area
+
+
+def kernel_takes(pairs):
+    """Whether ``pairs`` intersection areas go to the kernel: enough of them to repay its
+    loading, and numba here (a fact of the installation: the same choice every run)."""
+    from nbhood_cli import overlap
+
+    return pairs >= KERNEL_MIN and overlap.available()
 
 
 def _distinct(geoms):
@@ -461,7 +469,7 @@ def _areas(src, tgt, i, j, layer, src_area=None, derive=True):
     import numpy as np
     import shapely
 
-    if len(i) >= KERNEL_MIN:  # the kernel answers every pair sooner than proofs spare any
+    if kernel_takes(len(i)):  # the kernel answers every pair sooner than proofs spare any
         return intersection_areas(src[i], tgt[j])
     area = np.zeros(len(i))
     if len(i) == 0:
