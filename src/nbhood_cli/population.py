@@ -141,15 +141,16 @@ def kernel_takes(pairs):
 
 
 def _distinct(geoms):
-    """(the position of each geometry among the distinct objects, those objects)."""
+    """(the position of each geometry among the distinct objects, those objects): the
+    kernel's arrays are built once per object, however many pairs it is in."""
     import numpy as np
     import pandas as pd
 
     ids = np.fromiter((id(g) for g in geoms), dtype=np.int64, count=len(geoms))
     codes, uniques = pd.factorize(ids)
-    first = np.full(len(uniques), -1)
-    first[codes[::-1]] = np.arange(len(codes))[::-1]
-    return codes, geoms[first]
+    at = np.empty(len(uniques), np.int64)
+    at[codes] = np.arange(len(codes))  # any of its positions: they hold the same object
+    return codes, geoms[at]
 
 
 def _mix(x):
@@ -477,8 +478,7 @@ def _areas(src, tgt, i, j, layer, src_area=None, derive=True):
     if src_area is None:
         src_area = shapely.area(src)
     # in a layer built from the small areas, most covers are proven before any predicate
-    made = layer.tree is not None and _made_of_small_areas(src, tgt)
-    home = _homes(src, tgt, layer, np.unique(i)) if made else np.full(len(src), -1)
+    home = _homes(src, tgt, layer, np.unique(i))
     settled = home[i] >= 0
     hit, whole = settled.copy(), settled & (j == home[i])
     rest = np.flatnonzero(~settled)
@@ -515,8 +515,9 @@ def _homes(src, tgt, layer, which):
     """Per small area: the target proven by edge chains to hold it, else -1 (tried for the
     small areas ``which`` only: a target whose small areas are not all among them stays
     unproven). Each small area is paired with the one target touching its interior point,
-    and those pairs go to ``_chain_covered``; for layers whose sampled targets have their
-    vertices on the small areas' edges (``_made_of_small_areas``, checked by the caller).
+    and those pairs go to ``_chain_covered``; tried only where a sample of targets has its
+    vertices on the small areas' edges (``_made_of_small_areas``), so other layers pay
+    almost nothing for it.
 
     A small area proven inside target t needs no predicate with any target: its pair with t
     takes its own area, and its other pairs are either in ``layer.overlaps`` with t (then
@@ -525,6 +526,8 @@ def _homes(src, tgt, layer, which):
     import shapely
 
     home = np.full(len(src), -1, np.int64)
+    if layer.tree is None or not _made_of_small_areas(src, tgt):
+        return home
     p, t = _holding(shapely.point_on_surface(src[which]), tgt)
     once = (np.bincount(p, minlength=len(which)) == 1)[p]
     if layer.valid is not None:

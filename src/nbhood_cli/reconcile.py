@@ -107,8 +107,7 @@ def _piece_areas(people, community, units, found):
     import numpy as np
     import pandas as pd
 
-    from nbhood_cli import population
-    from nbhood_cli.population import DERIVE_FLOOR, intersection_areas
+    from nbhood_cli.population import DERIVE_FLOOR, intersection_areas, kernel_takes
 
     sources = people.sources
     whole = sources.geometry.area.to_numpy()
@@ -130,7 +129,7 @@ def _piece_areas(people, community, units, found):
 
     group = s * len(community) + rows["community"].to_numpy()  # (small area, community area)
     derived = np.zeros(0, np.int64)
-    if not population.kernel_takes(len(cut)):  # else the kernel takes every piece sooner
+    if not kernel_takes(len(cut)):  # else the kernel takes every piece sooner
         # than the units' tiling is proven (the small areas' edge table: ≈ 2 s at England scale)
         derived = _derivable(people, units, s, group, rows["su"].to_numpy(), cut)
     todo = np.setdiff1d(cut, derived)
