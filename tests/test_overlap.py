@@ -274,3 +274,29 @@ def test_without_numba_geos_takes_every_pair(monkeypatch):
     assert by_geos[["source", "target"]].equals(by_kernel[["source", "target"]])
     np.testing.assert_allclose(by_geos["area"], by_kernel["area"], rtol=1e-12)
     assert by_geos["area"].sum() == pytest.approx(380 * 75)  # [15, 395] × [0, 75]
+
+
+@pytest.mark.realdata
+def test_england_lsoas_in_their_authorities_equal_geos():
+    """All 33,755 LSOAs (BSC) against the 296 authorities dissolved from them, every pair
+    whose boxes meet: each LSOA shares edges with its own authority (run the same way once
+    rings are oriented; half of the LSOAs are stored the other way round) and with its
+    neighbours' (run back). England-sized real input is where a wrong
+    quicker primitive shows (docs/performance.md): the kernel must give GEOS's areas, and
+    exactly 0.0 wherever GEOS finds none."""
+    from conftest import shared
+
+    small = gpd.read_parquet(shared("england", "lsoa21_england_bsc_census2021.parquet"))
+    small = small.to_crs(27700)
+    lad = small.dissolve("lad24cd", as_index=False)
+    src, tgt = np.asarray(small.geometry.values), np.asarray(lad.geometry.values)
+    src[::2] = shapely.reverse(src[::2])  # files differ in which way their rings run
+    i, j = shapely.STRtree(tgt).query(src)
+    got = overlap.pair_areas(overlap.Rings(src), overlap.Rings(tgt), i, j)
+    want = geos(src[i], tgt[j])
+    done = ~np.isnan(got)
+    assert done.mean() > 0.999
+    assert (got[done & (want == 0)] == 0).all() and (got[done & (want > 0)] > 0).all()
+    np.testing.assert_allclose(got[done], want[done], rtol=0,
+                               atol=1e-12 * shapely.area(src[i[done]]).max())
+    assert (got[done] > 0).sum() >= len(src)  # every LSOA in its authority, at least
