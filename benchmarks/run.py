@@ -228,7 +228,7 @@ def bench_england() -> tuple[list[dict], list[str]]:
     return rows, notes
 
 
-def bench_process(england_too: bool, repeat: int = 5) -> list[dict]:
+def bench_process(england_too: bool) -> list[dict]:
     """The whole process, as users run it: ``nbhood population --out x.csv`` against one
     Python process doing the same job with tobler (benchmarks/tobler_population.py: read,
     repair, reproject, join, interpolate, write), taking turns; results compared."""
@@ -238,9 +238,9 @@ def bench_process(england_too: bool, repeat: int = 5) -> list[dict]:
 
     t = SHARED / "trafford"
     trafford_source = (t / "lsoa.geojson", "lsoa21cd", t / "lsoa_population.csv")
-    cases = [("Trafford LSOA → wards", *trafford_source, t / "wards.geojson", "wd23cd"),
+    cases = [("Trafford LSOA → wards", *trafford_source, t / "wards.geojson", "wd23cd", 5),
              ("Trafford LSOA → community areas", *trafford_source,
-              t / "community_areas.geojson", "id")]
+              t / "community_areas.geojson", "id", 5)]
     if england_too:
         sys.path.insert(0, str(HERE))
         from synthetic import CACHE, VERSION, england
@@ -249,13 +249,13 @@ def bench_process(england_too: bool, repeat: int = 5) -> list[dict]:
         layer = {n: CACHE / f"england-v{VERSION}-s0-{n}.parquet"
                  for n in ("small", "wards", "community")}
         cases += [("England → community areas", layer["small"], "lsoa21cd", None,
-                   layer["community"], "ca_id"),
+                   layer["community"], "ca_id", 2),
                   ("England → wards", layer["small"], "lsoa21cd", None, layer["wards"],
-                   "ward_id")]
+                   "ward_id", 2)]
     nbhood = str(HERE.parent / ".venv" / "bin" / "nbhood")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for label, source, sid, counts, targets, tid in cases:
+        for label, source, sid, counts, targets, tid, repeat in cases:
             ours_csv, peer_csv = Path(tmp) / "ours.csv", Path(tmp) / "tobler.csv"
             ours = [nbhood, "population", "--source", f"{source}:{sid}", "--targets",
                     f"{targets}:{tid}", "--count", "population", "--out", str(ours_csv),
@@ -265,7 +265,7 @@ def bench_process(england_too: bool, repeat: int = 5) -> list[dict]:
             peer = [sys.executable, str(HERE / "tobler_population.py"), str(source), sid,
                     str(counts or "-"), "population", str(targets), tid, str(peer_csv)]
             times = {"ours": [], "tobler": []}
-            for _ in range(repeat if counts else 2):
+            for _ in range(repeat):
                 for name, command in (("ours", ours), ("tobler", peer)):
                     start = time.perf_counter()
                     subprocess.run(command, check=True, capture_output=True)
