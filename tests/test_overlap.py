@@ -1,9 +1,10 @@
 """The certified intersection-area kernel (overlap.py) against GEOS's overlay.
 
-A pair the kernel answers must have GEOS's area to rounding; a pair it cannot decide every
-test of (shared edges, touching vertices) must be declined (NaN), never guessed; and
-``population.intersection_areas``, which sends declined pairs to GEOS, must equal GEOS on
-everything.
+A pair the kernel answers must have GEOS's area to rounding — shared vertices and edges
+included, which it decides by an infinitesimal move — and exactly 0.0 where the two only
+touch; a pair with a test it can neither certify nor prove exactly 0 (a vertex on a slanted
+edge) must be declined (NaN), never guessed; and ``population.intersection_areas``, which
+sends declined pairs to GEOS, must equal GEOS on everything.
 """
 
 import math

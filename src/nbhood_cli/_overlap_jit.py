@@ -150,6 +150,9 @@ def _walk(first, pxy, prings, psign, p0, p1, pbx0, pbx1, pby0, pby1,
                             u = d3 / (d3 - d4)  # along Q's (the first polygon's) edge
                             cx[n], cy[n] = fx0 + u * (fx1 - fx0), fy0 + u * (fy1 - fy0)
                         n += 1
+            if twin:  # crossings of a shared edge are at its ends: the same state along it
+                state ^= n & 1
+                continue
             for e in range(1, n):  # insertion sort along the edge (n is small)
                 kt, kx, ky = key[e], cx[e], cy[e]
                 d = e - 1
@@ -157,9 +160,6 @@ def _walk(first, pxy, prings, psign, p0, p1, pbx0, pbx1, pby0, pby1,
                     key[d + 1], cx[d + 1], cy[d + 1] = key[d], cx[d], cy[d]
                     d -= 1
                 key[d + 1], cx[d + 1], cy[d + 1] = kt, kx, ky
-            if twin:  # crossings of a shared edge are at its ends: the same state along it
-                state ^= n & 1
-                continue
             ux, uy = x0 - ox, y0 - oy
             for e in range(n):
                 vx, vy = cx[e] - ox, cy[e] - oy

@@ -144,13 +144,9 @@ def _distinct(geoms):
     """(the position of each geometry among the distinct objects, those objects): the
     kernel's arrays are built once per object, however many pairs it is in."""
     import numpy as np
-    import pandas as pd
 
-    ids = np.fromiter((id(g) for g in geoms), dtype=np.int64, count=len(geoms))
-    codes, uniques = pd.factorize(ids)
-    at = np.empty(len(uniques), np.int64)
-    at[codes] = np.arange(len(codes))  # any of its positions: they hold the same object
-    return codes, geoms[at]
+    first, codes = np.unique(_canonical(geoms), return_inverse=True)
+    return codes, geoms[first]
 
 
 def _mix(x):

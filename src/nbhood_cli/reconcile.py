@@ -129,8 +129,9 @@ def _piece_areas(people, community, units, found):
 
     group = s * len(community) + rows["community"].to_numpy()  # (small area, community area)
     derived = np.zeros(0, np.int64)
-    if not kernel_takes(len(cut)):  # else the kernel takes every piece sooner
-        # than the units' tiling is proven (the small areas' edge table: ≈ 2 s at England scale)
+    # where the kernel takes the pieces, it is quicker than proving the units' tiling (which
+    # needs the small areas' edge table: ≈ 2 s at England scale)
+    if not kernel_takes(len(cut)):
         derived = _derivable(people, units, s, group, rows["su"].to_numpy(), cut)
     todo = np.setdiff1d(cut, derived)
     area[todo] = overlap(todo)
