@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+from conftest import SAMPLES
 from nbhood_cli import __version__
 
 HEAVY = ("geopandas", "shapely", "pyproj", "pandas", "fiona", "pyogrio", "rich", "numpy", "numba")
@@ -70,3 +71,33 @@ def test_console_script_runs():
     out = subprocess.run([sys.executable, "-m", "nbhood_cli", "--version"],
                          capture_output=True, text=True, check=True)
     assert out.stdout.strip() == f"nbhood {__version__}"
+
+
+def test_console_script_freezes_the_collector_and_keeps_exit_status():
+    """main() freezes the collector's objects on the way out (shutdown then skips them):
+    the exit status must still be the command's, success or a user's error."""
+    code = ("import gc, sys\nfrom nbhood_cli.cli import main\n"
+            "sys.argv = ['nbhood', *sys.argv[1:]]\ntry:\n    main()\nexcept SystemExit as done:\n"
+            "    print(done.code, gc.get_freeze_count() > 0, file=sys.stderr)\n")
+    ok = subprocess.run([sys.executable, "-c", code, "--version"], capture_output=True,
+                        text=True, check=True)
+    assert ok.stderr.strip().splitlines()[-1] == "0 True"
+    bad = subprocess.run([sys.executable, "-c", code, "validate", "/no/such.geojson"],
+                         capture_output=True, text=True, check=True)
+    assert bad.stderr.strip().splitlines()[-1] == "2 True"
+
+
+def test_console_script_writes_what_the_command_writes(run, tmp_path):
+    """A whole `nbhood population --out` process (frozen collector, real shutdown) writes the
+    same bytes as the command run in-process."""
+    args = ["population", "--source", f"{SAMPLES / 'small_areas.geojson'}:sa_code",
+            "--counts", SAMPLES / "small_area_population.csv", "--join", "sa_code",
+            "--count", "population", "--targets", SAMPLES / "wards.geojson"]
+    inside = run(*args, "--out", tmp_path / "inside.csv")
+    assert inside.exit_code == 0, inside.stderr
+    process = subprocess.run([sys.executable, "-m", "nbhood_cli", *map(str, args), "--out",
+                              str(tmp_path / "process.csv")], capture_output=True, text=True)
+    assert process.returncode == 0, process.stderr
+    written = (tmp_path / "process.csv").read_bytes()
+    assert written == (tmp_path / "inside.csv").read_bytes()
+    assert written.count(b"\n") > 2
