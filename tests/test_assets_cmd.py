@@ -46,6 +46,23 @@ def test_trafford_counts_match_an_independent_point_in_polygon(run, tmp_path):
     assert 1 <= len(flagged) <= 5  # at most a fifth of 25 areas, deprived AND fewest assets
 
 
+def test_coords_name_the_columns_of_a_register(run, tmp_path):
+    """A register whose coordinate columns are named otherwise is read with --coords (and
+    --assume-crs for the degrees): the same counts as the register as published."""
+    register = pd.read_csv(shared("trafford", "community_assets.csv"), dtype=str)
+    renamed = tmp_path / "register.csv"
+    register.rename(columns={"lat": "north_deg", "lon": "east_deg"}).to_csv(renamed, index=False)
+    args = trafford(tmp_path / "published")
+    assert run(*args).exit_code == 0
+    unnamed = run(*[renamed if a == args[1] else a for a in trafford(tmp_path / "x")])
+    assert unnamed.exit_code == 2 and "--coords X,Y" in unnamed.stderr
+    named = run(*[renamed if a == args[1] else a for a in trafford(tmp_path / "named")],
+                "--coords", "east_deg,north_deg", "--assume-crs", "EPSG:4326")
+    assert named.exit_code == 0, named.stderr
+    assert (tmp_path / "named" / "assets_by_area.csv").read_bytes() == \
+        (tmp_path / "published" / "assets_by_area.csv").read_bytes()
+
+
 def test_dedupe_off_keeps_every_row(run, tmp_path):
     out = tmp_path / "a"
     result = run(*trafford(out, "--dedupe-distance", "0", "--json"))

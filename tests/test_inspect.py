@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from conftest import shared
+from conftest import SAMPLES, shared
 
 
 @pytest.fixture
@@ -33,6 +33,26 @@ def test_inspect_lists_every_layer_of_a_geopackage(run, two_layer_gpkg):
     assert layers["squares"]["geometry_types"] == {"Polygon": 2}
     assert layers["squares"]["fields"] == {"code": "str"}
     assert layers["points"]["geometry_types"] == {"Point": 1}
+
+
+def test_inspect_reads_the_geopackages_nbhood_writes(run, tmp_path):
+    """`tensions --out x.gpkg` writes tables without geometry beside its layers: inspect
+    lists them as tables (no CRS, bounds or geometry) instead of failing."""
+    out = tmp_path / "t.gpkg"
+    written = run("tensions", "--community", SAMPLES / "community_areas.geojson",
+                  "--statutory", f"ward={SAMPLES / 'wards.geojson'}",
+                  "--source", SAMPLES / "small_areas.geojson", "--counts",
+                  SAMPLES / "small_area_population.csv", "--join", "sa_code",
+                  "--count", "population", "--out", out)
+    assert written.exit_code == 0, written.stderr
+    result = run("inspect", out, "--json")
+    assert result.exit_code == 0, result.stderr
+    layers = {layer["name"]: layer for layer in json.loads(result.stdout)["layers"]}
+    assert layers["tensions"]["features"] == len(gpd.read_file(out, layer="tensions")) > 0
+    assert layers["tensions"]["declared_geometry"] is None
+    assert layers["tensions"]["bounds"] is None and layers["tensions"]["geometry_types"] == {}
+    assert "community_id" in layers["tensions"]["fields"]
+    assert layers["gaps"]["geometry_types"] == {"MultiPolygon": layers["gaps"]["features"]}
 
 
 def test_inspect_one_layer_and_a_missing_layer(run, two_layer_gpkg):

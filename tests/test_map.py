@@ -187,6 +187,23 @@ def test_bad_fail_on_is_a_usage_error_before_any_work(run, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_asset_thresholds_are_recorded_and_reported(run, tmp_path, sample_run):
+    """Every setting that made the output is in summary.json, and the report states the
+    double-disadvantage shares used, not the defaults."""
+    default = json.loads((sample_run[0] / "summary.json").read_text())["thresholds"]
+    assert (default["deprived_share"], default["fewest_share"]) == (0.2, 0.2)
+    assert default["dedupe_distance_m"] == 25
+    out = tmp_path / "out"
+    result = run("map", "--deprived-share", "0.5", "--fewest-share", "0.4",
+                 "--dedupe-distance", "10", "--out", out)
+    assert result.exit_code == 0, result.stderr
+    th = json.loads((out / "summary.json").read_text())["thresholds"]
+    assert (th["deprived_share"], th["fewest_share"], th["dedupe_distance_m"]) == (0.5, 0.4, 10)
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "among the most deprived 50% of areas and the 40% with fewest assets" in report
+    assert "<td>deprived_share</td><td>0.5</td>" in report
+
+
 def test_suppress_below(run, tmp_path):
     out = tmp_path / "out"
     assert run(*trafford_args(out), "--suppress-below", "200").exit_code == 0
@@ -209,6 +226,33 @@ def test_failed_run_leaves_previous_output_intact(run, tmp_path, sample_run):
     assert result.stderr.startswith(f"error: {broken}: broken JSON at line 1")
     assert snapshot(out) == snapshot(first)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_overwrite_spares_the_inputs_and_the_working_folder(run, tmp_path, monkeypatch):
+    """--overwrite replaces earlier outputs only: a folder holding this run's inputs, or the
+    folder the user works in, is refused in one line before anything is moved."""
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLES, data)
+    before = snapshot(data)
+    inputs = ["--community", data / "community_areas.geojson",
+              "--statutory", f"ward={data / 'wards.geojson'}",
+              "--population", data / "small_areas.geojson",
+              "--counts", data / "small_area_population.csv", "--join", "sa_code"]
+    result = run("map", *inputs, "--out", data, "--overwrite")
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {data}: holds {data / 'community_areas.geojson'}, an "
+                             "input of this run, which --overwrite would delete; choose "
+                             "another folder for --out\n")
+    assert snapshot(data) == before
+    monkeypatch.chdir(data)
+    result = run("map", "--out", ".", "--overwrite")
+    assert result.exit_code == 2
+    assert "is the folder you are working in" in result.stderr
+    assert snapshot(data) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["data"]  # no build left behind
+    result = run("map", "--out", data / "out", "--overwrite")
+    assert result.exit_code == 0, result.stderr  # an earlier output is replaced as before
+    assert run("map", "--out", data / "out", "--overwrite").exit_code == 0
 
 
 def test_config_file_with_relative_paths_and_cli_override(run, tmp_path, monkeypatch):

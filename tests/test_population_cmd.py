@@ -95,3 +95,16 @@ def test_bad_counts_name_the_rows(run, tmp_path, edit, message):
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith(f"error: {counts}: ") and message in last
     assert not (tmp_path / "p.csv").exists()
+
+
+def test_output_named_like_an_input_is_refused(run, tmp_path):
+    """`--out pop.csv --overwrite` where pop.csv is the counts would destroy the input."""
+    counts = tmp_path / "pop.csv"
+    counts.write_bytes((SAMPLES / "small_area_population.csv").read_bytes())
+    result = run("population", "--source", f"{SAMPLES / 'small_areas.geojson'}:sa_code",
+                 "--counts", counts, "--join", "sa_code", "--targets",
+                 SAMPLES / "wards.geojson", "--out", counts, "--overwrite")
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {counts}: is an input of this run; write the output "
+                             "to another file\n")
+    assert counts.read_bytes() == (SAMPLES / "small_area_population.csv").read_bytes()

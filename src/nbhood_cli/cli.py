@@ -38,6 +38,9 @@ class NbhoodGroup(TyperGroup):
     """Turns every user-caused error into one line on stderr and exit status 2."""
 
     def invoke(self, ctx: typer.Context):
+        read = sys.modules.get("nbhood_cli.io.read")  # loaded: an earlier command in this
+        if read is not None:  # process (tests, notebooks) read files this one must not spare
+            read.forget_files_read()
         try:
             return super().invoke(ctx)
         except (typer.TyperException, typer.Exit, typer.Abort):
@@ -68,7 +71,7 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     add_completion=True,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 
 

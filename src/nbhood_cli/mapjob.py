@@ -413,6 +413,9 @@ def _summary(project: Project, got: Inputs, results, assets, crs: str) -> dict:
         summary.update({k: v for k, v in results.summary.items() if k != "layers"})
         summary["layers"] = results.summary["layers"]
     if assets is not None:
+        summary.setdefault("thresholds", {}).update(
+            {"deprived_share": project.deprived_share, "fewest_share": project.fewest_share,
+             "dedupe_distance_m": project.dedupe_distance})
         table = assets.table
         counts = assets.mapped["category"].value_counts()
         summary["assets"] = {

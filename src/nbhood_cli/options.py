@@ -51,7 +51,7 @@ MethodOption = Annotated[Method, typer.Option(
     "--method", help="How small-area counts are split: areal, centroid or dasymetric.")]
 Centroids = Annotated[str | None, typer.Option(
     "--centroids", metavar="PATH[:ID]",
-    help="Population-weighted centroids (centroid method), ids as in --source.")]
+    help="Population-weighted centroids (centroid method), ids as the small areas'.")]
 Weights = Annotated[str | None, typer.Option(
     "--weights", metavar="PATH[:COLUMN]",
     help="Weight points or polygons (dasymetric); COLUMN weighs each, default 1.")]
@@ -67,6 +67,8 @@ Attribution = Annotated[list[str] | None, typer.Option(
     help="Credit line printed on the maps (the data's licence); repeatable.")]
 Out = Annotated[Path | None, typer.Option(
     "--out", help="Write .csv or .geojson (main result), .gpkg (all), or a folder (all).")]
+TableOut = Annotated[Path | None, typer.Option(
+    "--out", help="Write .csv (main result: a table), .gpkg (all), or a folder (all).")]
 
 
 def parse_coords(text: str | None) -> tuple[str, str] | None:

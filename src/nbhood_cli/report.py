@@ -185,7 +185,7 @@ def page(summary: dict, community, products: dict, assets, png: Path, project,
         parts += ["<h2>Size bands</h2>", html_table(
             bands.groupby(["layer", "size_band"]).size().reset_index(name="areas"))]
     if assets is not None:
-        parts += _asset_section(assets, n)
+        parts += _asset_section(assets, n, project)
     parts += _methods(summary, project, credits)
     body = "\n".join(parts)
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -211,7 +211,7 @@ def _headline(summary: dict, community) -> str:
     return f'<div class="headline">{cells}</div>'
 
 
-def _asset_section(assets, n: int) -> list[str]:
+def _asset_section(assets, n: int, project) -> list[str]:
     from nbhood_cli.mapjob import suppress
 
     table = assets.table
@@ -227,8 +227,9 @@ def _asset_section(assets, n: int) -> list[str]:
         flagged = table[table["double_disadvantage"]]
         names = ", ".join(html.escape(str(v)) for v in
                           (flagged["name"] if "name" in flagged else flagged["area_id"]))
-        parts.append(f"<p><b>Doubly disadvantaged</b> (most deprived fifth and fewest assets "
-                     f"per 1,000): {names or 'none'}.</p>")
+        parts.append(f"<p><b>Doubly disadvantaged</b> (among the most deprived "
+                     f"{project.deprived_share:.0%} of areas and the {project.fewest_share:.0%} "
+                     f"with fewest assets per 1,000): {names or 'none'}.</p>")
     return parts
 
 

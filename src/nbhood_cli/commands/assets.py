@@ -39,6 +39,8 @@ def assets(
         "--postcodes", metavar="PATH",
         help="Postcode lookup (pcds + lat/long or easting/northing) for rows without "
              "coordinates.")] = None,
+    coords: opt.Coords = None,
+    wkt: opt.Wkt = None,
     taxonomy: Annotated[Path | None, typer.Option(
         "--taxonomy", help="Your own taxonomy TOML (default: the shipped one).")] = None,
     dedupe_distance: Annotated[float, typer.Option(
@@ -77,7 +79,8 @@ def assets(
     scheme = tax.load(taxonomy)
     options = ReadOptions(assume_crs=assume_crs, crs=crs)
     lookup = read_postcodes(postcodes) if postcodes else None
-    register_layer = inputs.read(register, dataclasses.replace(options, postcodes=lookup))
+    register_layer = inputs.read(register, dataclasses.replace(
+        options, postcodes=lookup, coords=opt.parse_coords(coords), wkt=wkt))
     area = inputs.areas(areas, "area", options)
     people = score_values = decile_values = None
     if source:

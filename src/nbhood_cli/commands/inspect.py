@@ -63,15 +63,17 @@ def _describe_fiona_layer(path: Path, name: str) -> dict:
 
     with fiona.open(path, layer=name) as source:
         crs = source.crs.to_string() if source.crs else None
-        bounds = list(source.bounds) if len(source) else None
+        declared = source.schema.get("geometry")
+        spatial = declared not in (None, "None")  # a GeoPackage may hold plain tables too
+        bounds = list(source.bounds) if spatial and len(source) else None
         return {
             "name": name,
             "driver": source.driver,
             "features": len(source),
             "crs": crs or None,
             "bounds": bounds,
-            "declared_geometry": source.schema.get("geometry"),
-            "geometry_types": _geometry_types(path, name),
+            "declared_geometry": declared if spatial else None,
+            "geometry_types": _geometry_types(path, name) if spatial else {},
             "fields": dict(source.schema["properties"]),
         }
 

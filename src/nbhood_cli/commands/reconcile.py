@@ -61,7 +61,7 @@ def tensions(
     community: opt.Community,
     statutory: opt.Statutory,
     source: opt.Source,
-    out: opt.Out = None,
+    out: opt.TableOut = None,
     counts: opt.CountsTable = None,
     join: opt.Join = None,
     count: opt.CountColumn = "population",

@@ -183,11 +183,24 @@ _MAGIC = [
 _JSON_SUFFIXES = {".geojson", ".json", ".geojsons", ".geojsonl"}
 
 
+_READ: set[Path] = set()  # the input files of this command: --overwrite must spare them
+
+
+def files_read() -> set[Path]:
+    """Every input file this command has opened, resolved."""
+    return set(_READ)
+
+
+def forget_files_read() -> None:
+    _READ.clear()
+
+
 def check_file(path: Path) -> None:
     if not path.exists():
         raise NbhoodError(f"{path}: no such file; check the path")
     if path.is_dir():
         raise NbhoodError(f"{path}: is a folder; give a file inside it")
+    _READ.add(path.resolve())
     if path.stat().st_size == 0:
         raise NbhoodError(f"{path}: the file is empty (0 bytes); export it again")
     suffix = path.suffix.lower()

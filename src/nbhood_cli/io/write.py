@@ -28,8 +28,29 @@ def check_target(path: Path, overwrite: bool) -> None:
     """Refuse to replace an existing output unless told; make sure its folder exists."""
     if path.exists() and not overwrite:
         raise NbhoodError(f"{path}: already exists; pass --overwrite to replace it")
+    if path.exists():
+        spare_inputs(path)
     if not path.parent.exists():
         raise NbhoodError(f"{path.parent}: no such folder; create it first")
+
+
+def spare_inputs(path: Path) -> None:
+    """--overwrite replaces outputs, never what the run reads or where the user works:
+    ``--out . --overwrite`` or an output named like an input would destroy them."""
+    from nbhood_cli.io.read import files_read
+
+    target = path.resolve()
+    if target in files_read():
+        raise NbhoodError(f"{path}: is an input of this run; write the output to another file")
+    if path.is_dir():
+        here = Path.cwd().resolve()
+        if target == here or target in here.parents:
+            raise NbhoodError(f"{path}: is the folder you are working in (or holds it), which "
+                              "--overwrite would replace; choose a new folder for --out")
+        inside = sorted(p for p in files_read() if target in p.parents)
+        if inside:
+            raise NbhoodError(f"{path}: holds {inside[0]}, an input of this run, which "
+                              "--overwrite would delete; choose another folder for --out")
 
 
 @contextlib.contextmanager
@@ -61,6 +82,8 @@ def atomic_folder(path: Path, overwrite: bool = False):
         raise NbhoodError(f"{path}: already exists; pass --overwrite to replace it")
     if path.exists() and not path.is_dir():
         raise NbhoodError(f"{path}: is a file, not a folder; choose another --out")
+    if path.exists():
+        spare_inputs(path)
     parent = path.resolve().parent
     if not parent.exists():
         raise NbhoodError(f"{parent}: no such folder; create it first")
@@ -71,6 +94,7 @@ def atomic_folder(path: Path, overwrite: bool = False):
     try:
         yield build
         if path.exists():
+            spare_inputs(path)  # inputs read while the folder was built
             old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=parent))
             os.replace(path, old / path.name)
             os.replace(build, path)
