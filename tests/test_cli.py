@@ -101,3 +101,78 @@ def test_console_script_writes_what_the_command_writes(run, tmp_path):
     written = (tmp_path / "process.csv").read_bytes()
     assert written == (tmp_path / "inside.csv").read_bytes()
     assert written.count(b"\n") > 2
+
+
+def test_os_errors_naming_a_file_are_user_errors(run, monkeypatch, tmp_path):
+    """No permission, a folder given for a file, a full disk: one line naming the file, exit 2;
+    an OSError naming no file is still a bug (exit 70)."""
+    import nbhood_cli.mapjob as mapjob
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", "/data/lsoa.geojson")
+
+    monkeypatch.setattr(mapjob, "run", denied)
+    result = run("map", "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == ("error: /data/lsoa.geojson: Permission denied; "
+                                              "check the path, its permissions and the free space")
+
+    def anonymous(*args, **kwargs):
+        raise OSError("something odd")
+
+    monkeypatch.setattr(mapjob, "run", anonymous)
+    result = run("map", "--out", tmp_path / "out")
+    assert result.exit_code == 70
+    assert "internal error (OSError: something odd)" in result.stderr
+
+
+def test_a_folder_given_for_a_file(run, tmp_path):
+    result = run("assets", SAMPLES / "assets.csv", "--areas", SAMPLES / "community_areas.geojson",
+                 "--taxonomy", tmp_path, "--out", tmp_path / "out", "--no-maps")
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {tmp_path}: Is a directory; check the path, its "
+                             "permissions and the free space\n")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_folder_nbhood_cannot_write_in(run, monkeypatch, tmp_path):
+    import tempfile
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", kwargs.get("dir"))
+
+    monkeypatch.setattr(tempfile, "mkstemp", denied)
+    monkeypatch.setattr(tempfile, "mkdtemp", denied)
+    for out in (tmp_path / "x.csv", tmp_path / "folder"):
+        result = run("population", "--source", f"{SAMPLES / 'small_areas.geojson'}:sa_code",
+                     "--counts", SAMPLES / "small_area_population.csv", "--join", "sa_code",
+                     "--targets", SAMPLES / "wards.geojson", "--out", out)
+        assert result.exit_code == 2
+        assert result.stderr.splitlines()[-1] == (f"error: {tmp_path}: cannot write here "
+                                                  "(Permission denied); choose a folder you "
+                                                  "can write to")
+
+
+def test_library_warnings_are_shown_only_with_verbose(run, monkeypatch, tmp_path):
+    """A library's multi-line warning is not the user's business unless asked for (-v)."""
+    import warnings
+
+    import nbhood_cli.mapjob as mapjob
+    from nbhood_cli.errors import NbhoodError
+
+    def noisy(*args, **kwargs):
+        warnings.warn("GeoSeries.notna() previously returned False for empty geometries",
+                      UserWarning, stacklevel=1)
+        raise NbhoodError("x.geojson: stop here")
+
+    monkeypatch.setattr(mapjob, "run", noisy)
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        plain = run("map", "--out", tmp_path / "out")
+    assert plain.exit_code == 2
+    assert plain.stderr.splitlines()[-1] == "error: x.geojson: stop here"
+    assert shown == []
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        assert run("-v", "map", "--out", tmp_path / "out").exit_code == 2
+    assert [str(w.message)[:20] for w in shown] == ["GeoSeries.notna() pr"]

@@ -100,3 +100,27 @@ def test_inspect_human_output(run):
     assert result.exit_code == 0
     assert "features" in result.stdout and "21" in result.stdout
     assert "wd23cd" in result.stdout
+
+
+def test_inspect_zipped_shapefile_and_plain_parquet(run, tmp_path):
+    """A zipped shapefile is described like the other commands read it; a Parquet table
+    without geometry is one clear line, not an internal error."""
+    import zipfile
+
+    frame = gpd.read_file(SAMPLES / "wards.geojson").to_crs(27700)
+    frame.to_file(tmp_path / "wards.shp")
+    with zipfile.ZipFile(tmp_path / "wards.zip", "w") as archive:
+        for part in tmp_path.glob("wards.*"):
+            if part.suffix != ".zip":
+                archive.write(part, part.name)
+    result = run("inspect", tmp_path / "wards.zip", "--json")
+    assert result.exit_code == 0, result.stderr
+    (layer,) = json.loads(result.stdout)["layers"]
+    assert (layer["name"], layer["features"]) == ("wards", len(frame))
+    assert layer["geometry_types"] == {"Polygon": len(frame)}
+    table = tmp_path / "table.parquet"
+    pd.DataFrame({"code": ["A"], "population": [1]}).to_parquet(table)
+    result = run("inspect", table)
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {table}: a Parquet table without geometry; nbhood reads "
+                             "layers as GeoParquet and tables as CSV or XLSX\n")

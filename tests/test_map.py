@@ -181,10 +181,33 @@ def test_fail_on(run, tmp_path, condition, code):
         assert f"warning: --fail-on {condition.split('=')[0]}" in result.stderr
 
 
+def test_fail_on_reason_shows_even_when_quiet(run, tmp_path):
+    """CI runs `nbhood -q map --fail-on …`: the log must still say why the job failed."""
+    result = run("-q", "map", "--fail-on", "contested", "--out", tmp_path / "out")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("warning: --fail-on contested")
+    assert result.stderr.count("\n") == 1
+
+
 def test_bad_fail_on_is_a_usage_error_before_any_work(run, tmp_path):
     result = run("map", "--out", tmp_path / "out", "--fail-on", "tension=extreme")
     assert result.exit_code == 2
     assert not (tmp_path / "out").exists()
+
+
+def test_report_headline_uses_the_glossary_words(sample_run):
+    """Contested land, not "overlaps"; a count of one takes the singular."""
+    out, _ = sample_run
+    summary = json.loads((out / "summary.json").read_text())
+    head = (out / "report.html").read_text(encoding="utf-8").split('class="headline">')[1]
+    head = head.split("</div></div>")[0]
+    cells = dict((label, value) for value, label in
+                 re.findall(r"<div><b>([^<]*)</b>([^<]*)</div>", head + "</div>"))
+    n = summary["contested"]["areas"]
+    assert cells["contested area" if n == 1 else "contested areas"] == f"{n:,}"
+    assert cells["counted twice (contested land)"] == \
+        f"{summary['population']['counted_twice']:,.0f}"
+    assert not any("overlap" in label for label in cells)
 
 
 def test_asset_thresholds_are_recorded_and_reported(run, tmp_path, sample_run):
@@ -253,6 +276,15 @@ def test_overwrite_spares_the_inputs_and_the_working_folder(run, tmp_path, monke
     result = run("map", "--out", data / "out", "--overwrite")
     assert result.exit_code == 0, result.stderr  # an earlier output is replaced as before
     assert run("map", "--out", data / "out", "--overwrite").exit_code == 0
+
+
+def test_out_with_an_extension_is_refused_before_any_work(run, tmp_path):
+    """`--out x.csv` would make a folder called x.csv: refused, nothing written."""
+    result = run("map", "--out", tmp_path / "x.csv")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (f"error: {tmp_path / 'x.csv'}: --out is a "
+                                              "folder; give a name without an extension")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_config_file_with_relative_paths_and_cli_override(run, tmp_path, monkeypatch):
@@ -342,8 +374,11 @@ def test_bad_project_settings_are_one_line_errors(run, tmp_path, setting, messag
     assert not (tmp_path / "out").exists()
 
 
-def test_bad_bands_on_the_command_line(run, tmp_path):
-    result = run("map", "--bands", "5", "--out", tmp_path / "out")
+@pytest.mark.parametrize("bands", ["5", "5,5,5,5", "1,2,3,inf", "nan,1,2,3", "-1,2,3,4"])
+def test_bad_bands_on_the_command_line(run, tmp_path, bands):
+    """Band edges must be finite and strictly increasing: an edge equal to the next would leave
+    a band that nothing can fall in."""
+    result = run("map", "--bands", bands, "--out", tmp_path / "out")
     assert result.exit_code == 2
     assert "bands must be 4 increasing numbers" in result.stderr
 

@@ -195,3 +195,13 @@ def test_small_areas_need_a_code_column(run, tmp_path):
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines()[-1] == (
         f"error: {path}: name the small areas' code column with --source PATH:ID")
+
+
+def test_negative_seed_is_a_usage_error(run, tmp_path):
+    result = run("propose", "--source", f"{SAMPLES / 'small_areas.geojson'}:sa_code",
+                 "--counts", SAMPLES / "small_area_population.csv", "--join", "sa_code",
+                 "--seed", "-1", "--out", tmp_path / "p")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == ("Error: Invalid value for '--seed': Input should "
+                                              "be greater than or equal to 0")
+    assert not (tmp_path / "p").exists()

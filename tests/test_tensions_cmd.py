@@ -95,3 +95,16 @@ def test_terminal_report(run):
     assert result.exit_code == 0
     assert "Tensions" in result.stdout
     assert "contested: 1 area(s)" in result.stderr
+
+
+@pytest.mark.parametrize("severity", ["0.4,0.2,0.1", "nan,nan,nan", "0.1,0.1,0.2", "0.1,0.2,inf"])
+def test_severity_must_be_three_increasing_numbers(run, tmp_path, severity):
+    result = run("tensions", "--community", SAMPLES / "community_areas.geojson",
+                 "--statutory", f"ward={SAMPLES / 'wards.geojson'}",
+                 "--source", SAMPLES / "small_areas.geojson", "--counts",
+                 SAMPLES / "small_area_population.csv", "--join", "sa_code",
+                 "--severity", severity, "--out", tmp_path / "t.csv")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == ("Error: Invalid value for --severity: give 3 "
+                                              "increasing numbers separated by commas")
+    assert not (tmp_path / "t.csv").exists()

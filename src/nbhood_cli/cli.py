@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import sys
 import traceback
+import warnings
 from dataclasses import dataclass
 
 import typer
@@ -48,11 +49,23 @@ class NbhoodGroup(TyperGroup):
         except NbhoodError as exc:
             _report(ctx, f"error: {exc.message}")
             raise typer.Exit(EXIT_USAGE) from None
-        except Exception as exc:  # a bug: still one line, traceback with --debug
-            _report(ctx, f"error: internal error ({type(exc).__name__}: "
-                         f"{' '.join(str(exc).split())}); run with --debug for the traceback "
-                         "and report it at the project's issue tracker")
-            raise typer.Exit(EXIT_INTERNAL) from None
+        except OSError as exc:
+            if exc.filename is None:
+                _internal(ctx, exc)
+            # No permission, a folder where a file should be, a full disk: the user's machine.
+            _report(ctx, f"error: {exc.filename}: {exc.strerror or exc}; check the path, "
+                         "its permissions and the free space")
+            raise typer.Exit(EXIT_USAGE) from None
+        except Exception as exc:
+            _internal(ctx, exc)
+
+
+def _internal(ctx: typer.Context, exc: Exception):
+    """A bug: still one line, the traceback with --debug."""
+    _report(ctx, f"error: internal error ({type(exc).__name__}: "
+                 f"{' '.join(str(exc).split())}); run with --debug for the traceback "
+                 "and report it at the project's issue tracker")
+    raise typer.Exit(EXIT_INTERNAL) from None
 
 
 def _report(ctx: typer.Context, line: str) -> None:
@@ -94,6 +107,8 @@ def main_callback(
     if verbose and quiet:
         raise typer.BadParameter("choose one of --verbose and --quiet", param_hint="-v/-q")
     console.set_level(console.QUIET if quiet else console.VERBOSE if verbose else console.NORMAL)
+    if not (verbose or debug):  # libraries' warnings are many lines about their internals;
+        warnings.simplefilter("ignore")  # what matters is reported in nbhood's own words
     ctx.obj = State(debug=debug)
 
 

@@ -31,6 +31,11 @@ def warn(message: str) -> None:
         print(f"warning: {message}", file=sys.stderr)
 
 
+def reason(message: str) -> None:
+    """Shown even with -q: why a run that wrote its outputs exits non-zero."""
+    print(f"warning: {message}", file=sys.stderr)
+
+
 def warn_findings(layer) -> None:
     """Show a layer's repairs and warnings: nothing the reader changed goes unsaid."""
     for finding in layer.warnings:

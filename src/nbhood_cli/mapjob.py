@@ -150,10 +150,10 @@ def run(project: Project, out: Path, overwrite: bool, options, stage,
     import gc
 
     from nbhood_cli.io.read import working_crs
+    from nbhood_cli.io.write import check_folder
 
     working_crs(options.crs)
-    if out.exists() and not overwrite:
-        raise NbhoodError(f"{out}: already exists; pass --overwrite to replace it")
+    check_folder(out, overwrite)
     with stage("reading inputs"):
         got = read_inputs(project, options)
     gc.freeze()  # the inputs live to the end: the collector need not scan them again and again

@@ -5,6 +5,7 @@ Paths in the file are relative to the file; options given on the command line ov
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -121,14 +122,22 @@ def build(config: dict, cli: dict) -> Project:
     return project
 
 
-def _increasing(value, n: int, key: str, source: str) -> tuple:
-    """``"0.05,0.2,0.4"`` or a list → n increasing non-negative numbers, else a clear error."""
+def increasing(value, n: int) -> tuple | None:
+    """``"0.05,0.2,0.4"`` or a list → n finite, non-negative, strictly increasing numbers (an
+    edge equal to the next would leave a label or band empty); None if it is not that."""
     items = value.split(",") if isinstance(value, str) else value
     try:
         numbers = tuple(float(v) for v in items)
     except (TypeError, ValueError):
-        numbers = ()
-    if len(numbers) != n or list(numbers) != sorted(numbers) or min(numbers) < 0:
+        return None
+    ok = len(numbers) == n and all(math.isfinite(v) and v >= 0 for v in numbers) and \
+        all(a < b for a, b in zip(numbers, numbers[1:]))
+    return numbers if ok else None
+
+
+def _increasing(value, n: int, key: str, source: str) -> tuple:
+    numbers = increasing(value, n)
+    if numbers is None:
         raise NbhoodError(f"{source}: {key} must be {n} increasing numbers, e.g. "
                           f"{', '.join(str(v) for v in getattr(Project(), key))}")
     return numbers

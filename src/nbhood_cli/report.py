@@ -195,20 +195,25 @@ def page(summary: dict, community, products: dict, assets, png: Path, project,
 
 def _headline(summary: dict, community) -> str:
     pop = summary.get("population", {})
-    items = [("community areas", f"{len(community):,}")]
+    items = [(_plural(len(community), "community area"), f"{len(community):,}")]
     if pop:
         items += [("people in small areas", f"{pop['source_total']:,.0f}"),
                   ("in no community area", f"{pop['unallocated']:,.0f}"),
-                  ("counted twice (overlaps)", f"{pop['counted_twice']:,.0f}")]
+                  ("counted twice (contested land)", f"{pop['counted_twice']:,.0f}")]
     for layer, counts in summary.get("tension", {}).items():
         items.append((f"high tension vs {layer}", f"{counts.get('high', 0):,}"))
     if "contested" in summary:
-        items.append(("contested areas", f"{summary['contested']['areas']:,}"))
+        n = summary["contested"]["areas"]
+        items.append((_plural(n, "contested area"), f"{n:,}"))
     if "assets" in summary:
         items.append(("doubly disadvantaged",
                       f"{len(summary['assets']['double_disadvantage']):,}"))
     cells = "".join(f"<div><b>{html.escape(v)}</b>{html.escape(k)}</div>" for k, v in items)
     return f'<div class="headline">{cells}</div>'
+
+
+def _plural(n: int, noun: str) -> str:
+    return noun if n == 1 else f"{noun}s"
 
 
 def _asset_section(assets, n: int, project) -> list[str]:

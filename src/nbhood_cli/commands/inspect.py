@@ -46,11 +46,13 @@ def describe_vector(path: Path, only: str | None) -> dict:
     from nbhood_cli.errors import NbhoodError
     from nbhood_cli.io.read import vector_failure
 
+    dataset = f"zip://{path}" if path.suffix.lower() == ".zip" else path  # zipped shapefiles
     try:
-        names = fiona.listlayers(path)
+        names = fiona.listlayers(dataset)
         if only is not None and only not in names:
             raise NbhoodError(f"{path}: no layer named {only!r}; layers are: {', '.join(names)}")
-        layers = [_describe_fiona_layer(path, name) for name in names if only in (None, name)]
+        layers = [_describe_fiona_layer(dataset, path, name) for name in names
+                  if only in (None, name)]
     except NbhoodError:
         raise
     except Exception as exc:  # fiona raises DriverError and friends
@@ -58,10 +60,10 @@ def describe_vector(path: Path, only: str | None) -> dict:
     return {"path": str(path), "kind": "vector", "layers": layers}
 
 
-def _describe_fiona_layer(path: Path, name: str) -> dict:
+def _describe_fiona_layer(dataset, path: Path, name: str) -> dict:
     import fiona
 
-    with fiona.open(path, layer=name) as source:
+    with fiona.open(dataset, layer=name) as source:
         crs = source.crs.to_string() if source.crs else None
         declared = source.schema.get("geometry")
         spatial = declared not in (None, "None")  # a GeoPackage may hold plain tables too
@@ -93,7 +95,15 @@ def _type_counts(geometry) -> dict:
 def describe_parquet(path: Path) -> dict:
     import geopandas as gpd
 
-    frame = gpd.read_parquet(path)
+    from nbhood_cli.errors import NbhoodError
+
+    try:
+        frame = gpd.read_parquet(path)
+    except ValueError as exc:  # geopandas: "Missing geo metadata"; pyarrow: not Parquet at all
+        what = "a Parquet table without geometry" if "geo metadata" in str(exc) else \
+            "not a readable Parquet file"
+        raise NbhoodError(f"{path}: {what}; nbhood reads layers as GeoParquet and tables as CSV "
+                          "or XLSX") from None
     return {"path": str(path), "kind": "geoparquet", "layers": [{
         "name": path.stem,
         "driver": "GeoParquet",

@@ -136,7 +136,7 @@ def map_(
         print_json(summary)
     console.info(f"wrote {destination}/ ({len(summary['outputs'])} files)")
     for message in failed:
-        console.warn(f"--fail-on {message}")
+        console.reason(f"--fail-on {message}")
     if failed:
         raise typer.Exit(1)
 

@@ -45,7 +45,7 @@ def propose(
         "--adjacency", help="Neighbours share an edge (rook) or also a corner (queen).")
     ] = Adjacency.rook,
     seed: Annotated[int, typer.Option(
-        "--seed", metavar="N",
+        "--seed", metavar="N", min=0,
         help="Seed of the one random choice (the angle of the cuts): same seed, same units.")
     ] = 0,
     maps: Annotated[bool, typer.Option("--map/--no-map", help="Draw map.png.")] = True,
@@ -87,14 +87,12 @@ def propose(
 def _check(out: Path, overwrite: bool, min_pop: int, max_pop: int) -> None:
     """Refuse impossible options before any file is read."""
     from nbhood_cli.errors import NbhoodError
+    from nbhood_cli.io.write import check_folder
 
     if min_pop > max_pop:
         raise NbhoodError(f"--min-pop {min_pop} is above --max-pop {max_pop}; "
                           "lower one or raise the other")
-    if out.suffix:
-        raise NbhoodError(f"{out}: --out is a folder; give a name without an extension")
-    if out.exists() and not overwrite:
-        raise NbhoodError(f"{out}: already exists; pass --overwrite to replace it")
+    check_folder(out, overwrite)
 
 
 def _check_layers(small, key, areas, parents) -> None:

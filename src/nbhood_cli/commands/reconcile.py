@@ -108,11 +108,10 @@ def tensions(
 
 
 def _numbers(text: str, option: str, n: int) -> tuple:
-    try:
-        values = tuple(float(v) for v in text.split(","))
-    except ValueError:
-        values = ()
-    if len(values) != n or list(values) != sorted(values) or min(values) < 0:
+    from nbhood_cli.project import increasing
+
+    values = increasing(text, n)
+    if values is None:
         raise typer.BadParameter(f"give {n} increasing numbers separated by commas",
                                  param_hint=option)
     return values

@@ -34,6 +34,15 @@ def check_target(path: Path, overwrite: bool) -> None:
         raise NbhoodError(f"{path.parent}: no such folder; create it first")
 
 
+def check_folder(path: Path, overwrite: bool) -> None:
+    """Before any work: a folder output needs a folder's name (``--out x.csv`` would make a
+    folder called x.csv), and replacing one needs --overwrite."""
+    if path.suffix:
+        raise NbhoodError(f"{path}: --out is a folder; give a name without an extension")
+    if path.exists() and not overwrite:
+        raise NbhoodError(f"{path}: already exists; pass --overwrite to replace it")
+
+
 def spare_inputs(path: Path) -> None:
     """--overwrite replaces outputs, never what the run reads or where the user works:
     ``--out . --overwrite`` or an output named like an input would destroy them."""
@@ -54,12 +63,23 @@ def spare_inputs(path: Path) -> None:
 
 
 @contextlib.contextmanager
+def _writable(folder: Path):
+    """The first write into a folder says, in the user's terms, when it cannot be done."""
+    try:
+        yield
+    except OSError as exc:
+        raise NbhoodError(f"{folder}: cannot write here ({exc.strerror or exc}); choose a "
+                          "folder you can write to") from None
+
+
+@contextlib.contextmanager
 def atomic_path(path: Path, overwrite: bool = False):
     """Yield a temporary path beside ``path``; rename it into place only if the block succeeds."""
     check_target(path, overwrite)
     # Keep the real extension last: GDAL warns about a GeoPackage not named *.gpkg.
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}",
-                                   dir=path.parent)
+    with _writable(path.parent):
+        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}",
+                                       dir=path.parent)
     os.close(handle)
     tmp = Path(tmp)
     tmp.unlink()
@@ -87,7 +107,8 @@ def atomic_folder(path: Path, overwrite: bool = False):
     parent = path.resolve().parent
     if not parent.exists():
         raise NbhoodError(f"{parent}: no such folder; create it first")
-    build = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=parent))
+    with _writable(parent):
+        build = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=parent))
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(build, 0o777 & ~umask)  # mkdtemp's 0700 would hide results from colleagues
