@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import tomllib
 from dataclasses import dataclass, field, fields
+from itertools import pairwise
 from pathlib import Path
 
 from nbhood_cli.errors import NbhoodError
@@ -131,7 +132,7 @@ def increasing(value, n: int) -> tuple | None:
     except (TypeError, ValueError):
         return None
     ok = len(numbers) == n and all(math.isfinite(v) and v >= 0 for v in numbers) and \
-        all(a < b for a, b in zip(numbers, numbers[1:]))
+        all(a < b for a, b in pairwise(numbers))
     return numbers if ok else None
 
 
