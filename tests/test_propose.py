@@ -136,7 +136,7 @@ def test_community_areas_become_the_units_when_they_fit():
     table = result.community.set_index("community_id")
     assert table["status"].tolist() == ["kept whole", "kept whole"]
     assert table["population"].tolist() == [4000, 4000]
-    assert result.summary["community_areas"]["kept_whole"] == 2
+    assert result.summary["community_areas"]["in_one_unit"] == 2
     # Polsby–Popper of a square: 4π·s² / (4s)² = π/4
     assert result.units["compactness"].tolist() == pytest.approx([np.pi / 4] * 3)
     assert result.summary["compactness"] == pytest.approx({"mean": np.pi / 4, "min": np.pi / 4})
@@ -161,7 +161,7 @@ def test_small_community_areas_are_merged_and_say_why():
     assert len(result.units) == 1 and result.units["community_areas"][0] == "a;b"
     assert result.community["status"].tolist() == ["merged", "merged"]
     assert result.community["reason"].tolist() == ["2,000 people, below min-pop"] * 2
-    assert result.summary["community_areas"]["kept_whole"] == 2
+    assert result.summary["community_areas"]["in_one_unit"] == 2
 
 
 @pytest.mark.parametrize("cols, rows, lo, hi, shapes, nest, expected", [
@@ -400,7 +400,7 @@ def test_sheffield_lsoas_honour_the_community_neighbourhoods():
         inside.setdefault(cid, []).append(codes.index(code))
     whole = sum(len(s) == 1 for s in spread.values())
     assert len(spread) == 119
-    assert result.summary["community_areas"]["kept_whole"] == whole
+    assert result.summary["community_areas"]["in_one_unit"] == whole
     # a community area is split only when it must be: above max-pop, or its LSOAs do not
     # touch each other
     for cid, s in spread.items():

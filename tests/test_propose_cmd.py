@@ -66,7 +66,7 @@ def test_layer_and_tables_agree_with_the_inputs(sample_run):
     community = pd.read_csv(out / "community_areas.csv", keep_default_na=False)
     assert len(community) == 10
     assert (community["status"].isin(["kept whole", "merged"]).sum()
-            == report["community_areas"]["kept_whole"])
+            == report["community_areas"]["in_one_unit"])
 
 
 def test_reruns_are_byte_identical(run, sample_run, tmp_path):

@@ -276,7 +276,7 @@ class _Facts:
             summary["community_areas"] = {
                 "total": int(len(table)),
                 "with_small_areas": int((status != "no small area").sum()),
-                "kept_whole": int(status.isin(["kept whole", "merged"]).sum()),
+                "in_one_unit": int(status.isin(["kept whole", "merged"]).sum()),
                 "split": int(status.str.startswith("split").sum()),
                 "merged": int(status.str.endswith("merged").sum()),
                 "without_small_areas": int((status == "no small area").sum()),

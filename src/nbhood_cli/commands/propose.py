@@ -176,7 +176,7 @@ def _print(result, out: Path) -> None:
                  f"{s['compactness']['mean']:.2f}")
     if "community_areas" in s:
         c = s["community_areas"]
-        console.info(f"community areas: {c['kept_whole']} of {c['with_small_areas']} kept "
-                     f"whole, {c['split']} split, {c['merged']} merged, "
+        console.info(f"community areas: {c['in_one_unit']} of {c['with_small_areas']} in one "
+                     f"unit, {c['split']} split, {c['merged']} sharing a unit with another, "
                      f"{c['without_small_areas']} hold no small area; see community_areas.csv")
     console.info(f"wrote {out}/")
