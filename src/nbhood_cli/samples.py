@@ -597,7 +597,7 @@ def readme(f: dict, seed: int) -> str:
         "in another.",
         f"- {f['community_areas']} community-drawn areas of about {low:,.0f} to {high:,.0f} "
         f"people. {first} and {second} overlap (the contested area is {share:.0%} of the "
-        f"smaller); the rest are disjoint. {f['unclaimed']:.0%} of the town is in no "
+        f"smaller); the rest are disjoint. {f['unclaimed']:.0%} of the town's land is in no "
         "community area.",
         f"- {f['assets']} community assets and {f['practices']} GP practices with "
         f"{f['registered']:,} registered patients; `gp_registrations.csv` says which small "
