@@ -158,7 +158,7 @@ def test_small_community_areas_are_merged_and_say_why():
     areas = layer({"a": cell(0, 0, 2, 1), "b": cell(2, 0, 2, 1)})
     result = run(frame, counts, community=areas)
     check(result, frame, counts, 3000, 5000)
-    assert len(result.units) == 1 and result.units["community_areas"][0] == "a;b"
+    assert len(result.units) == 1 and result.units["community_ids"][0] == "a;b"
     assert result.community["status"].tolist() == ["merged", "merged"]
     assert result.community["reason"].tolist() == ["2,000 people, below min-pop"] * 2
     assert result.summary["community_areas"]["in_one_unit"] == 2
@@ -277,10 +277,10 @@ def test_mostly_inside_takes_more_than_half_the_area():
     frame, counts = grid(2, 1, [[4000, 4000]])
     cut = X0 + 1.5 * SIDE  # covers the whole west cell and exactly half of the east cell
     result = run(frame, counts, community=layer({"ca": shapely.box(X0, Y0, cut, Y0 + SIDE)}))
-    assert result.small_areas["community_area"].tolist() == ["ca", ""]
+    assert result.small_areas["community_id"].tolist() == ["ca", ""]
     looser = run(frame, counts, mostly=0.4,
                  community=layer({"ca": shapely.box(X0, Y0, cut, Y0 + SIDE)}))
-    assert looser.small_areas["community_area"].tolist() == ["ca", "ca"]
+    assert looser.small_areas["community_id"].tolist() == ["ca", "ca"]
 
 
 def test_a_community_area_no_small_area_is_mostly_in_is_reported():
@@ -325,7 +325,7 @@ def test_random_grids_keep_every_promise(cols, rows, data):
     check(result, frame, counts, lo, hi)
     if community is not None:
         table = result.community
-        held = {c for s in result.units["community_areas"] for c in s.split(";") if c}
+        held = {c for s in result.units["community_ids"] for c in s.split(";") if c}
         assert set(table.loc[table["status"] != "no small area", "community_id"]) == held
 
 

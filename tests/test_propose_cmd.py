@@ -50,7 +50,7 @@ def test_layer_and_tables_agree_with_the_inputs(sample_run):
     layer = gpd.read_file(out / "proposals.geojson")
     table = pd.read_csv(out / "proposals.csv", keep_default_na=False)
     assert list(table.columns) == ["unit_id", "population", "n_small_areas", "small_areas",
-                                   "community_areas", "parent", "compactness", "violation"]
+                                   "community_ids", "parent", "compactness", "violation"]
     assert layer["unit_id"].tolist() == table["unit_id"].tolist() == \
         sorted(table["unit_id"])
     counts = pd.read_csv(SAMPLES / "small_area_population.csv").set_index("sa_code")

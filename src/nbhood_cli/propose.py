@@ -146,7 +146,7 @@ class _Facts:
                 "population": self._amount(total),
                 "n_small_areas": len(nodes),
                 "small_areas": ";".join(self.codes[v] for v in nodes),
-                "community_areas": ";".join(communities),
+                "community_ids": ";".join(communities),
                 "parent": self._parent_id(self.parent[nodes[0]]),
                 "compactness": _polsby_popper(shape),
                 "violation": self._violation(nodes, total),
@@ -182,7 +182,7 @@ class _Facts:
             "small_area": self.codes,
             "population": whole(self.pop),
             "unit_id": [self.unit_id[u] for u in self.label.tolist()],
-            "community_area": [self._community_id(c) for c in self.member.tolist()],
+            "community_id": [self._community_id(c) for c in self.member.tolist()],
             "parent": [self._parent_id(p) for p in self.parent.tolist()],
         })
 

@@ -165,7 +165,7 @@ def _print(result, out: Path) -> None:
     from nbhood_cli import console
     from nbhood_cli.render import print_frame
 
-    shown = ["unit_id", "population", "n_small_areas", "community_areas", "parent",
+    shown = ["unit_id", "population", "n_small_areas", "community_ids", "parent",
              "compactness", "violation"]
     print_frame(result.units[shown], title="Proposed units")
     s = result.summary
