@@ -67,13 +67,13 @@ def test_sample_town_writes_every_file(sample_run):
 def test_sample_town_community_layer_carries_everything(sample_run):
     out, _ = sample_run
     areas = gpd.read_file(out / "layers/community_areas.geojson")
-    for column in ("area_id", "name", "population", "size_band", "best_fit_ward",
+    for column in ("community_id", "name", "population", "size_band", "best_fit_ward",
                    "tension_ward", "severity_pcn", "tension_max", "assets_total",
                    "assets_per_1000", "imd_score", "double_disadvantage"):
         assert column in areas, column
     tensions = pd.read_csv(out / "tables/tensions.csv")
     worst = tensions.groupby("community_id")["tension"].max()
-    assert areas.set_index("area_id")["tension_max"].to_dict() == pytest.approx(worst.to_dict())
+    assert areas.set_index("community_id")["tension_max"].to_dict() == pytest.approx(worst.to_dict())
 
 
 def test_report_is_self_contained(sample_run):

@@ -77,10 +77,11 @@ def analyse(community: Areas, layers: list[Areas], people, th, then=None) -> Res
     sliver_pieces = walk[is_sliver(walk, th)].assign(kind="piece")
     sliver_claims = claimed[is_sliver(claimed, th)].assign(kind="contested")
     population = community.frame[[community.frame.geometry.name]].assign(
-        area_id=list(community.ids), **{c: est.areas[c].to_numpy() for c in est.areas})
+        community_id=list(community.ids), **{c: est.areas[c].to_numpy() for c in est.areas})
     population["size_band"] = size_band(c_pop, th)
     products = {
-        "population": population[["area_id", *est.areas.columns, "size_band", "geometry"]],
+        "population": population[["community_id", *est.areas.columns, "size_band",
+                                  "geometry"]],
         "crosswalk": walk,
         "tensions": pd.concat(tensions, ignore_index=True),
         "contested": claimed[~is_sliver(claimed, th)].reset_index(drop=True),
@@ -121,11 +122,11 @@ def _side_by_side(fn, items):
 
 
 def _add_names(products: dict, community: Areas) -> None:
-    """A ``name`` column beside ``community_id``/``area_id``: CA12 means nothing to a reader."""
+    """A ``name`` column beside ``community_id``: CA12 means nothing to a reader."""
     lookup = dict(zip(community.ids, community.names, strict=True))
-    for key, column in (("tensions", "community_id"), ("population", "area_id")):
+    for key in ("tensions", "population"):
         frame = products[key]
-        frame.insert(1, "name", [lookup.get(i) for i in frame[column]])
+        frame.insert(1, "name", [lookup.get(i) for i in frame["community_id"]])
 
 
 def _banded(areas: Areas, pop, th, size_band):

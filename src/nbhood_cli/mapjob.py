@@ -220,7 +220,7 @@ def community_layer(got: Inputs, products: dict, assets):
     """Community areas with everything known about each: population, size band, best fit
     and tension per layer, assets and deprivation."""
     frame = got.community.frame[[got.community.frame.geometry.name]].copy()
-    frame.insert(0, "area_id", got.community.ids)
+    frame.insert(0, "community_id", got.community.ids)
     if got.community.names is not None:
         frame.insert(1, "name", got.community.names)
     if "population" in products:

@@ -53,7 +53,7 @@ def maps(community, assets, png: Path, page: Path, title: str, credits: str,
     if value in community:  # shaded by the numbers, whatever is published
         shown[value] = community[value]
     return draw.interactive_map(shown, points, page, title=title, attribution=credits,
-                                popup=popup, value=value, tension="severity",
+                                area_id="community_id", popup=popup, value=value, tension="severity",
                                 overlays=overlays(layers or {}))
 
 
@@ -165,7 +165,7 @@ def page(summary: dict, community, products: dict, assets, png: Path, project,
     parts.append(f'<img alt="Map of the community areas" src="data:image/png;base64,{image}">')
     if "tensions" in products:
         tense = suppress(community.sort_values("tension_max", ascending=False), n)
-        columns = ["area_id", "name", "population", "tension_max",
+        columns = ["community_id", "name", "population", "tension_max",
                    *community.filter(regex="^(best_fit|severity)_").columns]
         parts += ["<h2>Most tense areas</h2>",
                   "<p>Tension = 1 − the largest share of an area's people in one statutory "
