@@ -66,9 +66,11 @@ Attribution = Annotated[list[str] | None, typer.Option(
     "--attribution", metavar="TEXT",
     help="Credit line printed on the maps (the data's licence); repeatable.")]
 Out = Annotated[Path | None, typer.Option(
-    "--out", help="Write .csv or .geojson (main result), .gpkg (all), or a folder (all).")]
+    "--out", metavar="PATH",
+    help="Write .csv or .geojson (main result), .gpkg (all), or a folder (all).")]
 TableOut = Annotated[Path | None, typer.Option(
-    "--out", help="Write .csv (main result: a table), .gpkg (all), or a folder (all).")]
+    "--out", metavar="PATH",
+    help="Write .csv (main result: a table), .gpkg (all), or a folder (all).")]
 
 
 def parse_coords(text: str | None) -> tuple[str, str] | None:

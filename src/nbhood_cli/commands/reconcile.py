@@ -14,7 +14,7 @@ import typer
 from nbhood_cli import options as opt
 
 MinShare = Annotated[float, typer.Option(
-    "--min-share", min=0.0, max=1.0,
+    "--min-share", min=0.0, max=1.0, metavar="SHARE",
     help="A unit holds part of an area from this share of its people.")]
 SliverArea = Annotated[float, typer.Option(
     "--sliver-area", min=0.0, metavar="M2", help="Pieces smaller than this (m²)…")]
