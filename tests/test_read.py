@@ -1,5 +1,6 @@
 """Unit tests of the shared reader's decisions: encodings, ids, coordinates, counts, CRS."""
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -157,3 +158,194 @@ def test_findings_are_collected_not_raised(tmp_path):
     expected = r"id is not unique: a .*\(and 1 more: run nbhood validate\)"
     with pytest.raises(NbhoodError, match=expected):
         read_layer(path, ReadOptions(counts=("population",)))
+
+
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
+
+
+def _population_run(run, tmp_path, *args):
+    """`nbhood population` on the sample town with the given inputs; (result, out folder)."""
+    out = tmp_path / "out"
+    defaults = {"--source": SAMPLES / "small_areas.geojson",
+                "--counts": SAMPLES / "small_area_population.csv",
+                "--targets": SAMPLES / "community_areas.geojson"}
+    given = dict(zip(args[::2], args[1::2], strict=True))
+    options = [str(v) for k, v in {**defaults, **given}.items() for v in (k, v)]
+    return run("population", *options, "--join", "sa_code", "--out", out), out
+
+
+def _one_error(result, out) -> str:
+    assert result.exit_code == 2, result.stderr
+    assert "Traceback" not in result.stderr and not out.exists()
+    (line,) = result.stderr.splitlines()
+    return line
+
+
+def test_every_feature_dropped_is_an_error(run, tmp_path):
+    """Degenerate polygons repair to nothing: no 0-area outputs that look like results."""
+    areas = json.loads((SAMPLES / "community_areas.geojson").read_text())
+    for feature in areas["features"]:
+        x, y = feature["geometry"]["coordinates"][0][0]
+        feature["geometry"] = {"type": "Polygon",
+                               "coordinates": [[[x, y], [x + 0.001, y], [x + 0.002, y], [x, y]]]}
+    path = tmp_path / "flat.geojson"
+    path.write_text(json.dumps(areas))
+    line = _one_error(*_population_run(run, tmp_path, "--targets", path))
+    assert line == (f"error: {path}: every feature was dropped: 10 collapsed to nothing when "
+                    "repaired (zero area or too few points: CA01, CA02, CA03, CA04, CA05 … 5 "
+                    "more); fix the shapes and export the layer again")
+
+
+@pytest.fixture
+def two_layers(tmp_path):
+    import geopandas as gpd
+
+    areas = gpd.read_file(SAMPLES / "community_areas.geojson")
+    path = tmp_path / "two.gpkg"
+    areas.to_file(path, layer="ca")
+    gpd.read_file(SAMPLES / "wards.geojson").to_file(path, layer="wards")
+    return path
+
+
+def test_a_file_of_several_layers_must_name_one(run, tmp_path, two_layers):
+    line = _one_error(*_population_run(run, tmp_path, "--targets", two_layers))
+    assert line == (f"error: {two_layers}: holds 2 layers (ca, wards); pick one by adding "
+                    f":LAYER to the path, e.g. {two_layers}:ca")
+    assert len(read_layer(f"{two_layers}:wards").frame) == 8
+
+
+def test_a_zip_of_two_shapefiles_takes_a_layer_and_keeps_the_id_syntax(tmp_path):
+    import zipfile
+
+    import geopandas as gpd
+
+    areas = gpd.read_file(SAMPLES / "community_areas.geojson").to_crs(27700)
+    archive = tmp_path / "shp.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for name, frame in (("ca", areas), ("b_ca", areas.iloc[:3])):
+            frame.to_file(tmp_path / f"{name}.shp")
+            for part in tmp_path.glob(f"{name}.*"):
+                bundle.write(part, part.name)
+    with pytest.raises(NbhoodError, match=r"holds 2 layers \(ca, b_ca\)"):
+        read_layer(archive)
+    assert parse_source(f"{archive}:b_ca") == Source(archive, "b_ca", None)
+    assert parse_source(f"{archive}:b_ca:name") == Source(archive, "b_ca", "name")
+    assert len(read_layer(f"{archive}:b_ca").frame) == 3
+    single = tmp_path / "one.zip"  # one layer: PATH:X still names the id column
+    with zipfile.ZipFile(single, "w") as bundle:
+        for part in tmp_path.glob("ca.*"):
+            bundle.write(part, part.name)
+    assert parse_source(f"{single}:name") == Source(single, None, "name")
+    assert read_layer(f"{single}:name").id_column == "name"
+
+
+def test_a_lone_layer_beside_plain_tables_is_read(tmp_path):
+    """QGIS stores layer_styles in the GeoPackage: that is not a second layer to pick."""
+    import geopandas as gpd
+    import pyogrio
+
+    path = tmp_path / "styled.gpkg"
+    pyogrio.write_dataframe(pd.DataFrame({"style": ["x"]}), path, layer="layer_styles")
+    gpd.read_file(SAMPLES / "wards.geojson").to_file(path, layer="wards")
+    assert len(read_layer(path).frame) == 8
+
+
+@pytest.mark.parametrize("header", ["sa_code,population,population",
+                                    "sa_code,population, population"])
+def test_repeated_csv_header_is_refused(run, tmp_path, header):
+    path = _csv(tmp_path, f"{header}\nMV0001,1759,1\nMV0002,1663,2\n")
+    line = _one_error(*_population_run(run, tmp_path, "--counts", path))
+    assert line == f"error: {path}: column names repeat (population); rename them"
+
+
+def test_repeated_xlsx_header_is_refused(tmp_path):
+    path = tmp_path / "p.xlsx"
+    pd.DataFrame([["MV0001", 1, 2]]).to_excel(path, header=["sa_code", "n", "n"], index=False)
+    with pytest.raises(NbhoodError, match=r"p.xlsx: column names repeat \(n\); rename them$"):
+        read_table(path)
+
+
+@pytest.mark.parametrize("text, line, fields", [
+    ("sa_code,population\nMV0001,1759,extra,cols\nMV0002,1663\n", 2, 4),
+    ("sa_code,population\nMV0001,1759\nMV0002,1663,extra\n", 3, 3),
+    ('sa_code,population\n"MV\n0001",1759\nMV0002,1663,9\n', 4, 3),
+])
+def test_long_row_names_its_line_and_field_counts(run, tmp_path, text, line, fields):
+    path = _csv(tmp_path, text)
+    result = _population_run(run, tmp_path, "--counts", path)
+    assert _one_error(*result) == (
+        f"error: {path}: line {line} has {fields} fields but the header has 2; fix that row "
+        "(a stray ',', or a value holding ',' that needs quotes)")
+
+
+def test_trailing_delimiters_on_every_row_are_read(tmp_path):
+    """Before index_col=False pandas took sa_code for an index and shifted every value."""
+    frame = read_table(_csv(tmp_path, "sa_code,population\nMV0001,1759,\nMV0002,1663,\n")).frame
+    assert frame.to_dict("list") == {"sa_code": ["MV0001", "MV0002"], "population": [1759, 1663]}
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "1.5e400", "Infinity"])
+def test_infinite_count_in_csv_is_refused(run, tmp_path, value):
+    path = _csv(tmp_path, f"sa_code,population\nMV0001,1759\nMV0002,{value}\n")
+    line = _one_error(*_population_run(run, tmp_path, "--counts", path))
+    assert line == (f"error: {path}: column population is infinite (or too large to store) in "
+                    "1 feature(s) (MV0002); fix the values (whole numbers of people, no text)")
+    checked = run("validate", path, "--count", "population", "--json")
+    assert checked.exit_code == 1
+    (finding,) = json.loads(checked.stdout)["files"][0]["findings"]
+    assert finding["message"] == line.removeprefix("error: ")
+
+
+def test_infinite_or_overflowing_count_in_geojson_is_refused(tmp_path):
+    areas = json.loads((SAMPLES / "small_areas.geojson").read_text())
+    for n, feature in enumerate(areas["features"]):
+        feature["properties"]["population"] = 1000 + n
+    path = tmp_path / "sa.geojson"
+    areas["features"][1]["properties"]["population"] = float("inf")
+    path.write_text(json.dumps(areas))  # "Infinity", which GDAL reads
+    with pytest.raises(NbhoodError, match=r"population is infinite \(or too large to store\) "
+                                          r"in 1 feature\(s\) \(MV0002\)"):
+        read_layer(path, ReadOptions(counts=("population",)))
+    areas["features"][1]["properties"]["population"] = 1e308
+    areas["features"][2]["properties"]["population"] = 1e308
+    path.write_text(json.dumps(areas))
+    with pytest.raises(NbhoodError, match=r"population is so large the column's total "
+                                          r"overflows in 2 feature\(s\) \(MV0002, MV0003\)"):
+        read_layer(path, ReadOptions(counts=("population",)))
+
+
+def test_parse_counts_refuses_infinities_of_a_numeric_column():
+    _, (mask, what) = parse_counts(pd.Series([1.0, float("inf")]))
+    assert what == "is infinite (or too large to store)" and mask.tolist() == [False, True]
+
+
+def test_one_corrupt_vertex_is_named_in_a_short_line(run, tmp_path):
+    areas = json.loads((SAMPLES / "community_areas.geojson").read_text())
+    areas["features"][0]["geometry"]["coordinates"][0][1] = [1e300, 1e300]
+    path = tmp_path / "huge.geojson"
+    path.write_text(json.dumps(areas))
+    line = _one_error(*_population_run(run, tmp_path, "--targets", path))
+    assert line == (f"error: {path}: 1 feature(s) have coordinates out of range for degrees "
+                    "(±180 longitude, ±90 latitude): CA01 reaches 1e+300, 1e+300; "
+                    "fix those vertices")
+
+
+def test_metres_labelled_degrees_print_compact_numbers(tmp_path):
+    path = tmp_path / "m.geojson"
+    point = {"type": "Point", "coordinates": [4.5e12, 3.3e12]}
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"id": "a"}, "geometry": point}]}))
+    with pytest.raises(NbhoodError, match=r"coordinates reach 4\.5e\+12, 3\.3e\+12 — metres"):
+        read_layer(path)
+
+
+def test_a_few_bad_latitudes_are_named_not_called_metres(run, tmp_path):
+    rows = "".join(f"A{n},52.9{n},-0.88\n" for n in range(5))
+    path = _csv(tmp_path, f"asset_id,lat,lon\n{rows}A9,152.9,-0.9\n")
+    line = _one_error(*_population_run(run, tmp_path, "--weights", path,
+                                       "--method", "dasymetric"))
+    assert line == (f"error: {path}: 1 row(s) have coordinates out of range for degrees "
+                    "(±180 longitude, ±90 latitude): line 7 lon -0.9 lat 152.9; fix those values")
+    metres = _csv(tmp_path, "asset_id,lat,lon\nA1,350000,450000\nA2,52.9,-0.9\n", "m.csv")
+    with pytest.raises(NbhoodError, match="which are metres .*rename them easting/northing"):
+        read_layer(metres)

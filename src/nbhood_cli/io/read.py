@@ -103,7 +103,8 @@ CONTAINERS = {".gpkg", ".sqlite", ".xlsx", ".xlsm"}  # files holding several lay
 
 @dataclass
 class Source:
-    """A spec as typed: ``PATH``, ``PATH:ID``, or for containers ``PATH:LAYER[:ID]``."""
+    """A spec as typed: ``PATH``, ``PATH:ID``, or for containers (and files holding several
+    layers, such as a zip of shapefiles) ``PATH:LAYER[:ID]``."""
 
     path: Path
     layer: str | None = None
@@ -112,17 +113,28 @@ class Source:
 
 def parse_source(spec: str | Path) -> Source:
     """Split a spec at the first prefix that is an existing file; the rest names a layer
-    (GeoPackage, XLSX) and/or the id column. A missing file keeps the whole spec as its path."""
+    (GeoPackage, XLSX, or one of the layers of a multi-layer file) and/or the id column.
+    A missing file keeps the whole spec as its path."""
     spec = str(spec)
     parts = spec.split(":")
     for i in range(1, len(parts) + 1):
         path = Path(":".join(parts[:i]))
         if path.exists():
             rest = [p for p in parts[i:] if p] + [None, None]
-            if path.suffix.lower() in CONTAINERS:
+            if path.suffix.lower() in CONTAINERS or _names_a_layer(path, rest[0]):
                 return Source(path, rest[0], rest[1])
             return Source(path, None, rest[0])
     return Source(Path(spec))
+
+
+def _names_a_layer(path: Path, name: str | None) -> bool:
+    """``two_shp.zip:b_ca`` picks a layer, ``areas.zip:id`` an id column: only a file that
+    holds several layers, one of them ``name``, is read as a container (no single-layer
+    spec changes meaning)."""
+    if name is None or path.suffix.lower() in _ONE_LAYER or path.is_dir():
+        return False
+    names = _layer_names(path) or []
+    return len(names) > 1 and name in names
 
 
 def _resolve(spec, options: ReadOptions | None):
@@ -158,8 +170,8 @@ def load_layer(spec: str | Path, options: ReadOptions | None = None) -> Layer:
     if len(frame) == 0:
         raise NbhoodError(f"{path}: the layer has no features; check you picked the right file "
                           "or layer")
-    frame = _apply_crs(frame, path, options, layer)
     frame = _label(frame, path, options, layer)
+    frame = _apply_crs(frame, path, options, layer)
     frame = _check_geometry(frame, path, layer)
     _check_ids(frame, path, layer)
     for column in options.counts:
@@ -181,6 +193,8 @@ _MAGIC = [
     (b"fgb", "a FlatGeobuf file", {".fgb"}),
 ]
 _JSON_SUFFIXES = {".geojson", ".json", ".geojsons", ".geojsonl"}
+# formats that cannot hold more than one layer: no need to open them to ask
+_ONE_LAYER = TABLE_SUFFIXES | _JSON_SUFFIXES | {".parquet", ".geoparquet", ".fgb", ".shp"}
 
 
 _READ: set[Path] = set()  # the input files of this command: --overwrite must spare them
@@ -232,6 +246,7 @@ def _read_vector(path: Path, sublayer: str | None, options: ReadOptions):
     import geopandas as gpd
     import pyogrio
 
+    sublayer = sublayer or _only_layer(path)
     kwargs = {"layer": sublayer} if sublayer else {}
     try:
         if path.suffix.lower() in (".parquet", ".geoparquet"):
@@ -271,12 +286,33 @@ def vector_failure(path: Path, sublayer: str | None, exc: Exception) -> str:
 
 
 def _layer_names(path: Path) -> list[str] | None:
+    layers = _layers(path)
+    return None if layers is None else [name for name, _ in layers]
+
+
+def _layers(path: Path) -> list[tuple[str, str | None]] | None:
+    """(name, geometry type or None for a plain table) per layer; None when unreadable."""
     import pyogrio
 
     try:
-        return [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+        return [(str(name), kind) for name, kind in pyogrio.list_layers(path)]
     except Exception:  # unreadable: fall back to GDAL's own words
         return None
+
+
+def _only_layer(path: Path) -> str | None:
+    """The layer to read when the spec names none. GDAL would silently take the first of
+    several, so more than one layer with geometry is an error; a lone spatial layer beside
+    plain tables (QGIS's layer_styles) is picked by name."""
+    layers = None if path.suffix.lower() in _ONE_LAYER else _layers(path)
+    if not layers or len(layers) < 2:
+        return None
+    spatial = [name for name, kind in layers if kind is not None]
+    if len(spatial) == 1:
+        return spatial[0]
+    names = [name for name, _ in layers]
+    raise NbhoodError(f"{path}: holds {len(names)} layers ({', '.join(names)}); pick one by adding "
+                      f":LAYER to the path, e.g. {path}:{names[0]}")
 
 
 # --- tables with coordinates ----------------------------------------------------------------
@@ -306,7 +342,7 @@ def _read_coordinate_table(path: Path, sheet: str | None, options: ReadOptions, 
     x = _coordinate_values(frame, path, x_col)
     y = _coordinate_values(frame, path, y_col)
     if crs == WGS84:
-        _check_lonlat_columns(path, x, y, x_col, y_col)
+        _check_lonlat_columns(path, x, y, x_col, y_col, frame["_nbhood_row"].to_numpy())
     layer.geometry_source = f"{kind} columns {x_col}, {y_col}"
     missing = x.isna() | y.isna()
     geoms = shapely.points(x.fillna(0).to_numpy(), y.fillna(0).to_numpy())
@@ -479,12 +515,20 @@ def _coordinate_values(frame, path: Path, column: str):
     return values.astype(float)
 
 
-def _check_lonlat_columns(path: Path, x, y, x_col: str, y_col: str) -> None:
-    """Catch the two classic coordinate mix-ups before they become points in the sea."""
-    if x.abs().max() > 180 or y.abs().max() > 90:
+def _check_lonlat_columns(path: Path, x, y, x_col: str, y_col: str, rows) -> None:
+    """Catch the two classic coordinate mix-ups before they become points in the sea; a
+    few typos among valid degrees are named by line instead (relabelling would be wrong)."""
+    out = ((x.abs() > 180) | (y.abs() > 90)).to_numpy()
+    if out.any() and out.sum() < (x.notna() & y.notna()).sum() / 2:
+        shown = [f"{row} {x_col} {a:.6g} {y_col} {b:.6g}"
+                 for row, a, b in zip(rows[out], x[out], y[out], strict=True)]
         raise NbhoodError(
-            f"{path}: columns {x_col}/{y_col} hold values up to {x.abs().max():.0f}, "
-            f"{y.abs().max():.0f}, which are metres (British National Grid?), not degrees; "
+            f"{path}: {len(shown)} row(s) have coordinates out of range for degrees "
+            f"(±180 longitude, ±90 latitude): {first_few(shown)}; fix those values")
+    if out.any():
+        raise NbhoodError(
+            f"{path}: columns {x_col}/{y_col} hold values up to {_short(x.abs().max())}, "
+            f"{_short(y.abs().max())}, which are metres (British National Grid?), not degrees; "
             f"rename them easting/northing or pass --coords {x_col},{y_col} "
             "--assume-crs EPSG:27700"
         )
@@ -494,6 +538,11 @@ def _check_lonlat_columns(path: Path, x, y, x_col: str, y_col: str) -> None:
             f"{x.median():.4f}, a latitude; {y_col} holds {y.median():.4f}, a longitude); "
             f"swap the headers or pass --coords {y_col},{x_col}"
         )
+
+
+def _short(number: float) -> str:
+    """A coordinate for a one-line message: 451000 as is, a corrupt 1e300 not in 301 digits."""
+    return f"{number:.0f}" if abs(number) < 1e9 else f"{number:.3g}"
 
 
 def _looks_swapped(xmin, xmax, ymin, ymax) -> bool:
@@ -529,8 +578,17 @@ def _check_degrees(frame, path: Path, options: ReadOptions, layer: Layer):
     geoms = frame.geometry[frame.geometry.notna() & ~frame.geometry.is_empty]
     if geoms.empty:
         return frame
+    bounds = geoms.bounds
+    out = ((bounds[["minx", "maxx"]].abs().max(axis=1) > 180)
+           | (bounds[["miny", "maxy"]].abs().max(axis=1) > 90))
+    if out.any() and out.sum() < len(geoms) / 2:  # a few corrupt vertices, not a metric file
+        shown = [f"{frame.at[i, '_nbhood_label']} reaches {_short(max(abs(b.minx), abs(b.maxx)))}, "
+                 f"{_short(max(abs(b.miny), abs(b.maxy)))}" for i, b in bounds[out].iterrows()]
+        raise NbhoodError(
+            f"{path}: {len(shown)} feature(s) have coordinates out of range for degrees "
+            f"(±180 longitude, ±90 latitude): {first_few(shown)}; fix those vertices")
     xmin, ymin, xmax, ymax = geoms.total_bounds
-    if max(abs(xmin), abs(xmax)) > 180 or max(abs(ymin), abs(ymax)) > 90:
+    if out.any():
         assumed = options.assume_crs and _parse_crs(options.assume_crs, "--assume-crs")
         if assumed and assumed.is_projected:
             layer.findings.append(Finding(
@@ -540,7 +598,7 @@ def _check_degrees(frame, path: Path, options: ReadOptions, layer: Layer):
             return frame.set_crs(assumed, allow_override=True)
         raise NbhoodError(
             f"{path}: the file says lon/lat degrees but coordinates reach "
-            f"{max(abs(xmin), abs(xmax)):.0f}, {max(abs(ymin), abs(ymax)):.0f} — metres "
+            f"{_short(max(abs(xmin), abs(xmax)))}, {_short(max(abs(ymin), abs(ymax)))} — metres "
             "(British National Grid?); re-export with the right CRS or pass "
             "--assume-crs EPSG:27700"
         )
@@ -683,7 +741,15 @@ def _check_geometry(frame, path: Path, layer: Layer):
             "error", "unsupported-geometry",
             f"{path}: holds {frame.geom_type.iloc[0]} geometries; give points or polygons"))
         return frame
-    return _repair(frame, path, layer, families.index[0])
+    repaired = _repair(frame, path, layer, families.index[0])
+    if repaired.empty:  # carrying on would write empty outputs that look like results
+        collapsed = frame["_nbhood_label"].tolist()
+        raise NbhoodError(
+            f"{path}: every feature was dropped: {len(collapsed)} collapsed to nothing when "
+            f"repaired (zero area or too few points: {first_few(collapsed)})"
+            + (f" and {int(empty.sum())} had no geometry" if empty.any() else "")
+            + "; fix the shapes and export the layer again")
+    return repaired
 
 
 def _repair(frame, path: Path, layer: Layer, family: str):
@@ -745,7 +811,9 @@ def _check_count(frame, path: Path, column: str, layer: Layer):
 def parse_counts(column):
     """Numbers from a count column, allowing "1,234"; (values, None) or (values, (mask, what)).
     A column the reader already typed as numbers is not converted through text (a million
-    registration rows)."""
+    registration rows). Infinities ("inf", 1.5e400) and values whose total overflows are
+    refused: a total of inf makes every conservation check meaningless."""
+    import numpy as np
     import pandas as pd
 
     if pd.api.types.is_numeric_dtype(column):
@@ -756,11 +824,18 @@ def parse_counts(column):
     for mask, what in (
         (column.isna(), "is empty"),
         (values.isna() & column.notna(), "is not a number"),
+        (np.isinf(values), "is infinite (or too large to store)"),
         (values < 0, "is negative"),
     ):
         mask = mask.fillna(False).to_numpy(bool)
         if mask.any():
             return values, (mask, what)
+    with np.errstate(over="ignore"):
+        total = values.to_numpy().sum()
+    if np.isinf(total):  # n values pass the largest float only if one is over max/n (max/2n:
+        # room for rounding), so the mask is never empty
+        mask = (values > np.finfo(float).max / (2 * len(values))).to_numpy(bool)
+        return values, (mask, "is so large the column's total overflows")
     return values, None
 
 

@@ -70,25 +70,54 @@ def _first_lines(text: str, n: int) -> list[str]:
 
 
 def read_csv(path: Path, columns=None) -> Table:
+    import warnings
+
     import pandas as pd
 
     raw = path.read_bytes()
     text, encoding = decode(raw, path)
     if not text.strip():
         raise NbhoodError(f"{path}: the file is empty; export the table again with a header row")
+    sep = _sniff_delimiter(text)
+    rows = csv.reader(io.StringIO(text), delimiter=sep, skipinitialspace=True)
+    header = next(row for row in rows if row)  # pandas skips blank lines before the header
+    _check_header(header, path)
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=_sniff_delimiter(text),
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            skipinitialspace=True,
-            usecols=columns,
-        )
-    except pd.errors.ParserError as exc:
-        raise NbhoodError(f"{path}: not a well-formed CSV table ({_first_line(exc)})") from None
+        with warnings.catch_warnings():  # a long first row: pandas warns and drops its extras
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=sep,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                skipinitialspace=True,
+                usecols=columns,
+                index_col=False,  # a long row must not turn the first column into an index
+            )
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
+        raise NbhoodError(_long_row(text, sep, len(header), path)
+                          or f"{path}: not a well-formed CSV table ({_first_line(exc)})") from None
     return Table(_tidy(frame, path), encoding, "line")
+
+
+def _long_row(text: str, sep: str, width: int, path) -> str | None:
+    """Name the first row with more fields than the header, by its editor line number.
+    Rows whose extra fields are all empty (trailing delimiters) are only named when no
+    row has real extra values."""
+    first = None
+    reader = csv.reader(io.StringIO(text), delimiter=sep, skipinitialspace=True)
+    for row in reader:
+        if len(row) > width:
+            found = (reader.line_num, len(row))
+            if any(cell.strip() for cell in row[width:]):
+                first = found
+                break
+            first = first or found
+    if first is None:
+        return None
+    return (f"{path}: line {first[0]} has {first[1]} fields but the header has {width}; "
+            f"fix that row (a stray {sep!r}, or a value holding {sep!r} that needs quotes)")
 
 
 def read_xlsx(path: Path, sheet: str | None, columns=None) -> Table:
@@ -102,8 +131,10 @@ def read_xlsx(path: Path, sheet: str | None, columns=None) -> Table:
         raise NbhoodError(
             f"{path}: no sheet named {sheet!r}; sheets are: {', '.join(book.sheet_names)}"
         )
-    frame = pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, dtype=str,
-                          usecols=columns)
+    sheet = sheet if sheet is not None else 0
+    first = pd.read_excel(book, sheet_name=sheet, header=None, nrows=1, dtype=str)
+    _check_header(["" if pd.isna(c) else c for c in first.iloc[0]] if len(first) else [], path)
+    frame = pd.read_excel(book, sheet_name=sheet, dtype=str, usecols=columns)
     return Table(_tidy(frame, path), None, "row")
 
 
@@ -115,6 +146,15 @@ def read_table(path: Path, sheet: str | None = None, columns=None) -> Table:
     return read_csv(path, columns)
 
 
+def _check_header(header, path) -> None:
+    """Refuse repeated names in the header as written: pandas renames a second
+    ``population`` to ``population.1``, which would hide the repeat."""
+    names = [str(c).strip() for c in header]
+    dupes = sorted({c for c in names if c and names.count(c) > 1})
+    if dupes:
+        raise NbhoodError(f"{path}: column names repeat ({', '.join(dupes)}); rename them")
+
+
 def _tidy(frame, path):
     """Strip header whitespace, refuse unusable headers, type the numeric columns."""
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -122,9 +162,7 @@ def _tidy(frame, path):
         raise NbhoodError(
             f"{path}: a column has no header; give every column a name in the first row"
         )
-    dupes = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
-    if dupes:
-        raise NbhoodError(f"{path}: column names repeat ({', '.join(dupes)}); rename them")
+    _check_header(frame.columns, path)
     if frame.empty:
         raise NbhoodError(f"{path}: the table has a header but no rows")
     for name in frame.columns:
