@@ -241,6 +241,8 @@ def test_plain_membership_with_list_sizes_and_practices_without_pcn():
     assert practices["list_size"].tolist() == pytest.approx([1200, np.nan], nan_ok=True)
     with pytest.raises(NbhoodError, match="gp.csv: line 3: column registered_patients is neg"):
         fp.membership(frame.assign(registered_patients=["1", "-2", "3"]), "gp.csv")
+    with pytest.raises(NbhoodError, match="gp.csv: line 4: column registered_patients is inf"):
+        fp.membership(frame.assign(registered_patients=["1", "2", "1e400"]), "gp.csv")
 
 
 # --- dissolve ---------------------------------------------------------------------------------

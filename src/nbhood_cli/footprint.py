@@ -122,7 +122,7 @@ def _list_sizes(frame, column, where, row_label):
         return np.full(len(frame), np.nan)
     values, _ = parse_counts(frame[column])
     for bad, what in ((values.isna() & frame[column].notna(), "is not a number"),
-                      (values < 0, "is negative")):
+                      (values < 0, "is negative"), (np.isinf(values), "is infinite")):
         rows = np.flatnonzero(bad.fillna(False).to_numpy(bool))
         if len(rows):
             raise NbhoodError(f"{where}: {_lines(rows, row_label)}: column {column} {what}; "
