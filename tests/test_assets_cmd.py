@@ -200,3 +200,76 @@ def test_geopackage_register_with_park_polygons_and_open_referral_csv(run, tmp_p
                  "--no-maps", "--out", tmp_path / "b", "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["by_category"]["community_space"] == 1
+
+
+def town(out, *extra, areas=None, deprivation=None):
+    """The sample town's assets by community area, with people and deprivation."""
+    return ["assets", SAMPLES / "assets.csv", "--areas",
+            areas or SAMPLES / "community_areas.geojson",
+            "--source", f"{SAMPLES / 'small_areas.geojson'}:sa_code",
+            "--counts", SAMPLES / "small_area_population.csv", "--join", "sa_code",
+            "--deprivation", deprivation or SAMPLES / "deprivation.csv", "--no-maps",
+            "--out", out, *extra]
+
+
+# MV0016's row is "MV0016,26.883,28,5" (sa_code, imd_score, imd_rank, imd_decile).
+@pytest.mark.parametrize("row, options, message", [
+    ("MV0016,n/a,28,5", [], "column imd_score is not a number for 1 small area(s) "
+     "(MV0016: n/a); give each small area its IMD score (0 or more), or name the right column "
+     "with --score"),
+    ("MV0016,,28,5", [], "column imd_score is empty for 1 small area(s) (MV0016);"),
+    ("MV0016,-3.5,28,5", [], "column imd_score is not a score of 0 or more for 1 small "
+     "area(s) (MV0016: -3.5);"),
+    ("MV0016,26.883,28,11", [], "column imd_decile is not a whole number from 1 to 10 for 1 "
+     "small area(s) (MV0016: 11); give each small area its IMD decile (1 = most deprived, "
+     "10 = least), or name the right column with --decile"),
+    ("MV0016,26.883,28,4.5", [], "column imd_decile is not a whole number from 1 to 10 for 1 "
+     "small area(s) (MV0016: 4.5);"),
+    ("MV0016,26.883,28,", [], "column imd_decile is empty for 1 small area(s) (MV0016);"),
+    (None, ["--score", "sa_code"], "column sa_code is not a number for 60 small area(s) "
+     "(MV0001: MV0001, MV0002: MV0002, MV0003: MV0003, MV0004: MV0004, MV0005: MV0005 … 55 "
+     "more);"),
+    (None, ["--decile", "imd_rank"], "column imd_rank is not a whole number from 1 to 10 for 50 "
+     "small area(s) (MV0001: 50, MV0002: 49, MV0003: 54, MV0004: 59, MV0005: 56 … 45 more);"),
+])
+def test_bad_deprivation_values_name_the_rows(run, tmp_path, row, options, message):
+    """A text score was an internal error; blanks, negative scores and deciles outside 1-10
+    were taken and gave wrong, even negative, need-weighted shares."""
+    table = SAMPLES / "deprivation.csv"
+    if row:
+        lines = table.read_text().splitlines()
+        lines[16] = row
+        table = tmp_path / "imd.csv"
+        table.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "a"
+    result = run(*town(out, *options, deprivation=table))
+    assert result.exit_code == 2
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith(f"error: {table}: {message}")
+    assert not out.exists()
+
+
+def test_point_areas_are_refused(run, tmp_path):
+    """Points as --areas held no asset and nobody, and exit was 0."""
+    frame = gpd.read_file(SAMPLES / "community_areas.geojson")
+    points = tmp_path / "points.geojson"
+    frame.assign(geometry=frame.representative_point()).to_file(points)
+    out = tmp_path / "a"
+    result = run(*town(out, areas=points))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (f"error: {points}: holds Point geometries; "
+                                              "--areas needs polygons")
+    assert not out.exists()
+
+
+def test_the_sample_deprivation_reads_exactly(run, tmp_path):
+    """The checks change no value: the town's population-weighted scores are as computed
+    here from the files."""
+    out = tmp_path / "a"
+    result = run(*town(out, areas=f"{SAMPLES / 'small_areas.geojson'}:sa_code"))
+    assert result.exit_code == 0, result.stderr
+    table = pd.read_csv(out / "assets_by_area.csv").set_index("area_id")
+    imd = pd.read_csv(SAMPLES / "deprivation.csv").set_index("sa_code")
+    assert table["imd_score"].to_dict() == pytest.approx(imd["imd_score"].to_dict())
+    assert table["share_most_deprived_10"].to_dict() == \
+        (imd["imd_decile"] == 1).astype(float).to_dict()

@@ -80,12 +80,12 @@ CASES = [
     Case("population_empty.csv", ("column population is empty", "E01990002"),
          feature="E01990002", **COUNT),
     Case("coords_some_missing.csv", ("2 feature(s) without a geometry were dropped: "
-                                     "line 3, line 5",), level="warning"),
+                                     "line 3, line 5",), level="warning", role="--assets"),
     Case("coords_all_missing.csv", ("no feature has a geometry (or coordinates)",)),
-    Case("cp1252.csv", level="ok"),
-    Case("utf8_bom.csv", level="ok"),
+    Case("cp1252.csv", level="ok", role="--assets"),  # points: assets, not areas
+    Case("utf8_bom.csv", level="ok", role="--assets"),
     Case("far_outside.csv", ("1 feature(s) lie outside England (A2)",), level="warning",
-         feature="A2"),
+         feature="A2", role="--assets"),
     # Fine as a table (validate says so), but not as a layer of areas or points.
     Case("no_coords.csv", ("no coordinate columns", "--coords X,Y"), level="ok",
          map_error=True),

@@ -73,7 +73,8 @@ def test_sample_town_community_layer_carries_everything(sample_run):
         assert column in areas, column
     tensions = pd.read_csv(out / "tables/tensions.csv")
     worst = tensions.groupby("community_id")["tension"].max()
-    assert areas.set_index("community_id")["tension_max"].to_dict() == pytest.approx(worst.to_dict())
+    tension_max = areas.set_index("community_id")["tension_max"]
+    assert tension_max.to_dict() == pytest.approx(worst.to_dict())
 
 
 def test_report_is_self_contained(sample_run):

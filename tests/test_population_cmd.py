@@ -108,3 +108,79 @@ def test_output_named_like_an_input_is_refused(run, tmp_path):
     assert result.stderr == (f"error: {counts}: is an input of this run; write the output "
                              "to another file\n")
     assert counts.read_bytes() == (SAMPLES / "small_area_population.csv").read_bytes()
+
+
+def _town(out, *extra, source=None, targets=None):
+    """The sample town: small areas joined to their counts, community areas as targets."""
+    return ["population", "--source", source or f"{SAMPLES / 'small_areas.geojson'}:sa_code",
+            "--counts", SAMPLES / "small_area_population.csv", "--join", "sa_code",
+            "--targets", targets or SAMPLES / "community_areas.geojson", "--out", out, *extra]
+
+
+def _reshaped(tmp_path, name, edit):
+    """A sample layer with its geometry changed by ``edit``, written to tmp_path."""
+    frame = gpd.read_file(SAMPLES / name)
+    path = tmp_path / f"edited_{name}"
+    frame.assign(geometry=edit(frame.geometry)).to_file(path)
+    return path
+
+
+def test_polygon_centroids_are_refused(run, tmp_path):
+    """Small-area polygons given as --centroids used to fail conservation with exit 0."""
+    out = tmp_path / "p.csv"
+    polygons = SAMPLES / "small_areas.geojson"
+    result = run(*_town(out, "--method", "centroid", "--centroids", f"{polygons}:sa_code"))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {polygons}: holds Polygon geometries (MV0001, MV0002, MV0003, MV0004, MV0005 "
+        "… 55 more); --centroids needs one point per small area (its population-weighted "
+        "centroid); leave it out to use each small area's point on surface\n")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("role, name, edit, message", [
+    ("targets", "community_areas.geojson", lambda g: g.representative_point(),
+     "holds Point geometries; --targets needs polygons"),
+    ("targets", "community_areas.geojson", lambda g: g.boundary,
+     "holds LineString geometries; --targets needs polygons"),
+    ("source", "small_areas.geojson", lambda g: g.representative_point(),
+     "holds Point geometries; small areas must be polygons, as every method shares their "
+     "people out by area; give their boundaries (points belong in --centroids)"),
+])
+def test_points_or_lines_as_areas_are_refused(run, tmp_path, role, name, edit, message):
+    """They used to give every target 0 people and exit 0."""
+    path = _reshaped(tmp_path, name, edit)
+    out = tmp_path / "p.csv"
+    spec = f"{path}:sa_code" if role == "source" else str(path)
+    result = run(*_town(out, **{role: spec}))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == f"error: {path}: {message}"
+    assert not out.exists()
+
+
+def test_targets_away_from_the_small_areas_warn(run, tmp_path):
+    """Not an error (the figures are true: nobody lives there), but a likely wrong file."""
+    far = _reshaped(tmp_path, "community_areas.geojson",
+                    lambda g: g.to_crs(27700).translate(xoff=50_000).to_crs(g.crs))
+    out = tmp_path / "p.csv"
+    result = run(*_town(out, "--json", targets=far))
+    assert result.exit_code == 0, result.stderr
+    assert (f"warning: {far}: no target area receives anyone although the small areas hold "
+            "112,297 people; the layers do not overlap: check --targets and --source cover the "
+            "same place (and their CRS)") in result.stderr.splitlines()
+    assert json.loads(result.stdout)["totals"]["allocated"] == 0
+    assert pd.read_csv(out)["population"].eq(0).all()
+
+
+def test_join_without_counts_is_refused(run, tmp_path):
+    """--join only links --source to --counts; alone it was silently ignored."""
+    out = tmp_path / "p.csv"
+    args = _town(out)
+    at = args.index("--counts")
+    del args[at:at + 2]
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.stderr == ("error: --join needs --counts: it names the code column that "
+                             "links --source to the --counts table; add --counts or leave out "
+                             "--join\n")
+    assert not out.exists()

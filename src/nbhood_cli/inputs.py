@@ -87,6 +87,8 @@ def method_inputs(method: str, small: SmallAreas, centroids: str | None,
                   weights: str | None, options: ReadOptions) -> MethodInputs:
     """Centroid points (in small-area order) or weight points and values for a method."""
     check_method(method, weights)
+    polygons(small.layer, "small areas must be polygons, as every method shares their people "
+                          "out by area; give their boundaries (points belong in --centroids)")
     if method == "dasymetric":
         return MethodInputs(method, *weight_points(weights, options))
     if method == "centroid" and centroids:
@@ -111,6 +113,8 @@ def weight_points(spec: str, options: ReadOptions):
 
 def centroid_points(layer, small: SmallAreas):
     """Centroids matched to the small areas by id, in small-area order."""
+    _points(layer, "--centroids needs one point per small area (its population-weighted "
+                   "centroid); leave it out to use each small area's point on surface")
     key = small.layer.id_column
     if not key or not layer.id_column:
         raise NbhoodError(f"{layer.path}: name the id columns (PATH:ID) of --source and "
@@ -125,16 +129,25 @@ def centroid_points(layer, small: SmallAreas):
     return by_code.reindex(codes).to_numpy()
 
 
-def areas(spec: str, name: str, options: ReadOptions):
-    """A layer of areas with the id of each feature (its id column, else 1, 2, 3…)."""
+def areas(spec: str, name: str, options: ReadOptions, option: str | None = None):
+    """A layer of areas with the id of each feature (its id column, else 1, 2, 3…); ``option``
+    names the layer in messages (default: ``--community`` or ``the NAME layer``)."""
     from nbhood_cli.analysis import Areas
     from nbhood_cli.io.read import detect_name_column
 
-    layer = read(spec, options)
+    option = option or ("--community" if name == "community" else f"the {name} layer")
+    layer = read_polygons(spec, options, option)
     frame = layer.frame
     ids = frame[layer.id_column].tolist() if layer.id_column else list(range(1, len(frame) + 1))
     label = detect_name_column(frame)
     return Areas(frame, ids, name, frame[label].tolist() if label else None, layer)
+
+
+def read_polygons(spec: str, options: ReadOptions, option: str):
+    """Read a layer of areas: points or lines would silently hold nothing."""
+    layer = read(spec, options)
+    polygons(layer, f"{option} needs polygons")
+    return layer
 
 
 def polygons(layer, why: str) -> None:
@@ -142,6 +155,18 @@ def polygons(layer, why: str) -> None:
     kinds = set(layer.frame.geom_type) - {"Polygon", "MultiPolygon"}
     if kinds:
         raise NbhoodError(f"{layer.path}: holds {', '.join(sorted(kinds))} geometries; {why}")
+
+
+def _points(layer, why: str) -> None:
+    """Refuse anything but points, naming the first features that are not."""
+    from nbhood_cli.io.read import first_few
+
+    kinds = layer.frame.geom_type
+    wrong = (kinds != "Point").to_numpy()
+    if wrong.any():
+        labels = [label for label, bad in zip(layer.labels, wrong, strict=True) if bad]
+        raise NbhoodError(f"{layer.path}: holds {', '.join(sorted(set(kinds[wrong])))} "
+                          f"geometries ({first_few(labels)}); {why}")
 
 
 def parse_statutory(spec: str, option: str = "--statutory") -> tuple[str, str]:
@@ -201,8 +226,40 @@ def deprivation(path: str, small: SmallAreas, join: str | None, score: str | Non
         raise NbhoodError(f"{path}: no row for {len(missing)} small area(s) "
                           f"({', '.join(missing[:5])}); check the codes are the same vintage")
     pick = rows.reindex(codes)
-    return (pick[score].to_numpy(float) if score else None,
-            pick[decile].to_numpy(float) if decile else None)
+    return (_measure(path, pick[score], "--score", _SCORE) if score else None,
+            _measure(path, pick[decile], "--decile", _DECILE) if decile else None)
+
+
+# What each deprivation column must hold: (what a bad value is, is it bad?, the fix). Checked
+# on the rows of the run's small areas only: a national table's other rows do not matter here.
+_SCORE = ("is not a score of 0 or more", lambda v: v < 0,
+         "give each small area its IMD score (0 or more)")
+_DECILE = ("is not a whole number from 1 to 10", lambda v: (v < 1) | (v > 10) | (v % 1 != 0),
+          "give each small area its IMD decile (1 = most deprived, 10 = least)")
+
+
+def _measure(path: str, column, option: str, rule) -> object:
+    """A deprivation column (indexed by code) as numbers, refusing blanks, text and values
+    outside ``rule``: one would drop an area from the figures or turn its share negative."""
+    import numpy as np
+    import pandas as pd
+
+    from nbhood_cli.io.read import first_few
+
+    what, outside, fix = rule
+    text = column.astype("string").str.strip()
+    values = pd.to_numeric(text, errors="coerce").astype(float)
+    for bad, problem in ((text.isna() | (text == ""), "is empty"),
+                         (values.isna() | np.isinf(values), "is not a number"),
+                         (outside(values), what)):
+        bad = bad.fillna(False).to_numpy(bool)
+        if bad.any():
+            rows = [code if problem == "is empty" else f"{code}: {value}"
+                    for code, value in zip(column.index[bad], text[bad], strict=True)]
+            raise NbhoodError(f"{path}: column {column.name} {problem} for {int(bad.sum())} "
+                              f"small area(s) ({first_few(rows)}); {fix}, or name the right "
+                              f"column with {option}")
+    return values.to_numpy(float)
 
 
 def _column_like(frame, word: str) -> str | None:

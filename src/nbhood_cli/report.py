@@ -53,8 +53,8 @@ def maps(community, assets, png: Path, page: Path, title: str, credits: str,
     if value in community:  # shaded by the numbers, whatever is published
         shown[value] = community[value]
     return draw.interactive_map(shown, points, page, title=title, attribution=credits,
-                                area_id="community_id", popup=popup, value=value, tension="severity",
-                                overlays=overlays(layers or {}))
+                                area_id="community_id", popup=popup, value=value,
+                                tension="severity", overlays=overlays(layers or {}))
 
 
 def draw(build: Path, summary: dict, community, products: dict, assets, project,

@@ -81,7 +81,7 @@ def assets(
     lookup = read_postcodes(postcodes) if postcodes else None
     register_layer = inputs.read(register, dataclasses.replace(
         options, postcodes=lookup, coords=opt.parse_coords(coords), wkt=wkt))
-    area = inputs.areas(areas, "area", options)
+    area = inputs.areas(areas, "area", options, "--areas")
     people = score_values = decile_values = None
     if source:
         small = inputs.small_areas(source, counts, join, count, options)

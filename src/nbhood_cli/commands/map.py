@@ -60,8 +60,9 @@ def map_(
         help="How the pcn layer is derived [default: majority with --registrations].")
     ] = None,
     min_share: Annotated[float | None, _opt(
-        "--min-share", metavar="SHARE", help="A unit holds part of an area from this share of its people "
-                            "[default: 0.05].")] = None,
+        "--min-share", metavar="SHARE",
+        help="A unit holds part of an area from this share of its people [default: 0.05].")
+    ] = None,
     sliver_area: Annotated[float | None, _opt(
         "--sliver-area", metavar="M2", help="Pieces smaller than this [default: 10000]…")] = None,
     sliver_pop: Annotated[float | None, _opt(
@@ -74,11 +75,11 @@ def map_(
         "--bands", metavar="A,B,C,D",
         help="Size band edges in people [default: 10000,30000,50000,250000].")] = None,
     deprived_share: Annotated[float | None, _opt(
-        "--deprived-share", metavar="SHARE", help="Double disadvantage: the most deprived share of areas "
-                                 "[default: 0.2]…")] = None,
+        "--deprived-share", metavar="SHARE",
+        help="Double disadvantage: the most deprived share of areas [default: 0.2]…")] = None,
     fewest_share: Annotated[float | None, _opt(
-        "--fewest-share", metavar="SHARE", help="…and the share with fewest assets per 1,000 "
-                               "[default: 0.2].")] = None,
+        "--fewest-share", metavar="SHARE",
+        help="…and the share with fewest assets per 1,000 [default: 0.2].")] = None,
     dedupe_distance: Annotated[float | None, _opt(
         "--dedupe-distance", metavar="M",
         help="Merge same-named assets this close; 0 = off [default: 25].")] = None,

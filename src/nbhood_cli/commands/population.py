@@ -37,6 +37,7 @@ def population(
     import dataclasses
 
     from nbhood_cli import console, inputs
+    from nbhood_cli.errors import NbhoodError
     from nbhood_cli.io.read import ReadOptions
     from nbhood_cli.outputs import check_out, write_products
     from nbhood_cli.population import estimate
@@ -44,14 +45,22 @@ def population(
     if out is not None:
         check_out(out, overwrite)
     inputs.check_method(method.value, weights)
+    if join and not counts:
+        raise NbhoodError("--join needs --counts: it names the code column that links --source "
+                          "to the --counts table; add --counts or leave out --join")
     options = ReadOptions(assume_crs=assume_crs, crs=crs)
     small = inputs.small_areas(source, counts, join, count, options)
-    area = inputs.read(targets, dataclasses.replace(options, id_column=id_column))
+    area = inputs.read_polygons(targets, dataclasses.replace(options, id_column=id_column),
+                                "--targets")
     extra = inputs.method_inputs(method.value, small, centroids, weights, options)
     result = estimate(small.frame, small.counts, area.frame, method.value,
                       points=extra.points, weights=extra.weights)
     table = labelled(result.areas, area)
     totals = result.totals
+    if totals["allocated"] == 0 < totals["source_total"]:
+        console.warn(f"{area.path}: no target area receives anyone although the small areas hold "
+                     f"{totals['source_total']:,.0f} people; the layers do not overlap: check "
+                     "--targets and --source cover the same place (and their CRS)")
     if not totals["conserved"]:
         console.warn(f"conservation check failed by {totals['conservation_error']:.6g} people")
     if totals["fallback_small_areas"]:

@@ -69,8 +69,8 @@ def propose(
     small = inputs.small_areas(source, counts, join, count, options)
     key = small.layer.id_column or join
     areas = inputs.areas(community, "community", options) if community else None
-    parents = inputs.areas(nest_spec[1], nest_spec[0], options) if nest_spec else None
-    _check_layers(small, key, areas, parents)
+    parents = inputs.areas(nest_spec[1], nest_spec[0], options, "--nest") if nest_spec else None
+    _check_small_areas(small, key)
     settings = Settings(min_pop, max_pop, mostly, adjacency.value, seed)
     result = run(small.frame, small.counts, small.frame[key].tolist(), settings, areas, parents)
     _check_nested(result, parents)
@@ -95,17 +95,16 @@ def _check(out: Path, overwrite: bool, min_pop: int, max_pop: int) -> None:
     check_folder(out, overwrite)
 
 
-def _check_layers(small, key, areas, parents) -> None:
-    """The small areas need codes, and every layer polygons: units are built from areas."""
+def _check_small_areas(small, key) -> None:
+    """The small areas need codes, and polygons: units are built from them (the other layers
+    are refused as points or lines when read)."""
     from nbhood_cli import inputs
     from nbhood_cli.errors import NbhoodError
 
     if not key:
         raise NbhoodError(f"{small.layer.path}: name the small areas' code column with "
                           "--source PATH:ID")
-    for option, layer in (("--source", small), ("--community", areas), ("--nest", parents)):
-        if layer is not None:
-            inputs.polygons(layer.layer, f"{option} needs polygons")
+    inputs.polygons(small.layer, "--source needs polygons")
 
 
 def _check_nested(result, parents) -> None:
