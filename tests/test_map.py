@@ -196,6 +196,23 @@ def test_bad_fail_on_is_a_usage_error_before_any_work(run, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_community_areas_are_keyed_community_id_everywhere(sample_run):
+    """One word per concept: every output of a map run that lists community areas joins on
+    community_id (ids as in the input layer), and assets name theirs in community_ids."""
+    out, _ = sample_run
+    ids = sorted(gpd.read_file(SAMPLES / "community_areas.geojson")["id"])
+    for name in ("tables/population.csv", "tables/assets_by_area.csv"):
+        table = pd.read_csv(out / name)
+        assert table.columns[0] == "community_id" and sorted(table["community_id"]) == ids, name
+    layer = gpd.read_file(out / "layers/community_areas.geojson")
+    assert layer.columns[0] == "community_id" and sorted(layer["community_id"]) == ids
+    tensions = pd.read_csv(out / "tables/tensions.csv")
+    assert set(tensions["community_id"]) == set(ids)
+    assets = gpd.read_file(out / "layers/assets.geojson")
+    held = {i for v in assets["community_ids"].dropna() for i in str(v).split(";") if i}
+    assert held <= set(ids) and "area_ids" not in assets
+
+
 def test_report_headline_uses_the_glossary_words(sample_run):
     """Contested land, not "overlaps"; a count of one takes the singular."""
     out, _ = sample_run

@@ -20,9 +20,10 @@ class AssetRun:
 
 
 def run(layer, area, scheme, dedupe_distance: float, people=None, score=None, decile=None,
-        th=None) -> AssetRun:
+        th=None, key: str = "area_id") -> AssetRun:
     """``layer``: the register as read; ``area``: analysis.Areas; ``people``: reconcile.People
-    or None (then only counts); ``score``/``decile``: per small area, or None."""
+    or None (then only counts); ``score``/``decile``: per small area, or None; ``key``: the id
+    column's name (``community_id`` where the areas are community areas)."""
     from nbhood_cli import taxonomy as tax
     from nbhood_cli.assets import AssetThresholds, assign, by_area, dedupe, subset_pairs
 
@@ -51,10 +52,11 @@ def run(layer, area, scheme, dedupe_distance: float, people=None, score=None, de
     table = by_area(area.frame, mapped, scheme.categories, population, resident_people,
                     residents, score, decile, th or AssetThresholds(),
                     subset_pairs(pairs, counted))
-    table.insert(0, "area_id", area.ids)
+    table.insert(0, key, area.ids)
     if area.names is not None:
         table.insert(1, "name", area.names)
-    return AssetRun(table, located(kept, area, pairs), mapped, merges, unmapped, scheme)
+    return AssetRun(table, located(kept, area, pairs, f"{key}s"), mapped, merges, unmapped,
+                    scheme)
 
 
 def _resident_people(people, zones):
@@ -80,9 +82,9 @@ def layer_ids(layer) -> list:
     return [str(v) for v in (column.tolist() if text else column)]  # tolist: Arrow at C speed
 
 
-def located(assets, area, pairs):
+def located(assets, area, pairs, column: str = "area_ids"):
     """Each asset with its category and the ids of the areas it falls in (``;``-joined, in
-    text order); ``pairs``: ``assets.assign(assets, area.frame)``."""
+    text order, in ``column``); ``pairs``: ``assets.assign(assets, area.frame)``."""
     import numpy as np
 
     a, z = pairs
@@ -98,5 +100,5 @@ def located(assets, area, pairs):
         joined[a[start]] = ";".join(ids[z[start:start + size]])
     columns = [c for c in ("asset_id", "name", "category", "source_term") if c in assets]
     out = assets[[*columns, assets.geometry.name]].copy()
-    out["area_ids"] = joined.tolist()
+    out[column] = joined.tolist()
     return out

@@ -213,7 +213,8 @@ def _assets(project: Project, got: Inputs):
 
     return assetjob.run(got.assets, got.community, got.scheme, project.dedupe_distance,
                         got.people, *got.deprivation,
-                        AssetThresholds(project.deprived_share, project.fewest_share))
+                        AssetThresholds(project.deprived_share, project.fewest_share),
+                        key="community_id")
 
 
 def community_layer(got: Inputs, products: dict, assets):
@@ -423,7 +424,7 @@ def _summary(project: Project, got: Inputs, results, assets, crs: str) -> dict:
             "by_category": {c: int(counts.get(c, 0)) for c in assets.scheme.categories},
             "unmapped": int(assets.unmapped.sum()),
             "duplicates_merged": int(len(assets.merges)),
-            "double_disadvantage": [str(v) for v in table["area_id"][
+            "double_disadvantage": [str(v) for v in table["community_id"][
                 table["double_disadvantage"]]] if "double_disadvantage" in table else [],
         }
     summary["suppress_below"] = project.suppress_below

@@ -225,13 +225,13 @@ def _asset_section(assets, n: int, project) -> list[str]:
              f"unmapped; {len(assets.merges):,} duplicates merged.</p>"]
     fewest = table.sort_values("assets_per_1000") if "assets_per_1000" in table else table
     parts.append(html_table(suppress(fewest, n),
-                            ["area_id", "name", "population", "assets_total",
+                            ["community_id", "name", "population", "assets_total",
                              "assets_per_1000", "imd_score", "double_disadvantage",
                              "categories_missing"], limit=15))
     if "double_disadvantage" in table:
         flagged = table[table["double_disadvantage"]]
         names = ", ".join(html.escape(str(v)) for v in
-                          (flagged["name"] if "name" in flagged else flagged["area_id"]))
+                          (flagged["name"] if "name" in flagged else flagged["community_id"]))
         parts.append(f"<p><b>Doubly disadvantaged</b> (among the most deprived "
                      f"{project.deprived_share:.0%} of areas and the {project.fewest_share:.0%} "
                      f"with fewest assets per 1,000): {names or 'none'}.</p>")

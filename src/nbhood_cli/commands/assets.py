@@ -19,7 +19,7 @@ def assets(
     register: Annotated[str, typer.Argument(metavar="ASSETS", help="Asset register.")],
     areas: Annotated[str, typer.Option("--areas", metavar="PATH[:ID]",
                                        help="Areas to report on.")],
-    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Output folder.")],
     source: Annotated[str | None, typer.Option(
         "--source", metavar="PATH[:ID]",
         help="Small areas with counts: enables per 1,000, access and deprivation.")] = None,
@@ -42,15 +42,16 @@ def assets(
     coords: opt.Coords = None,
     wkt: opt.Wkt = None,
     taxonomy: Annotated[Path | None, typer.Option(
-        "--taxonomy", help="Your own taxonomy TOML (default: the shipped one).")] = None,
+        "--taxonomy", metavar="TOML",
+        help="Your own taxonomy (default: the shipped one).")] = None,
     dedupe_distance: Annotated[float, typer.Option(
         "--dedupe-distance", min=0.0, metavar="M",
         help="Merge assets with the same name this close (0 turns it off).")] = 25.0,
     deprived_share: Annotated[float, typer.Option(
-        "--deprived-share", min=0.0, max=1.0,
+        "--deprived-share", min=0.0, max=1.0, metavar="SHARE",
         help="Double disadvantage: the most deprived share of areas…")] = 0.2,
     fewest_share: Annotated[float, typer.Option(
-        "--fewest-share", min=0.0, max=1.0,
+        "--fewest-share", min=0.0, max=1.0, metavar="SHARE",
         help="…and the share with fewest assets per 1,000.")] = 0.2,
     maps: Annotated[bool, typer.Option("--maps/--no-maps",
                                        help="Draw asset_map.png and asset_map.html.")] = True,
@@ -69,10 +70,9 @@ def assets(
     from nbhood_cli.assets import AssetThresholds
     from nbhood_cli.errors import NbhoodError
     from nbhood_cli.io.read import ReadOptions, read_postcodes
-    from nbhood_cli.io.write import atomic_folder, write_layer, write_table
+    from nbhood_cli.io.write import atomic_folder, check_folder, write_layer, write_table
 
-    if out.exists() and not overwrite:
-        raise NbhoodError(f"{out}: already exists; pass --overwrite to replace it")
+    check_folder(out, overwrite)
     if deprivation and not source:
         raise NbhoodError("--deprivation needs --source: deprivation is weighted by the "
                           "people of each small area")

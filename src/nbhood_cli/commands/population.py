@@ -20,7 +20,7 @@ def population(
     targets: Annotated[str, typer.Option(
         "--targets", metavar="PATH[:ID]", help="Areas to estimate for.")],
     out: Annotated[Path | None, typer.Option(
-        "--out", help="Write .csv, .geojson, .gpkg, or a folder.")] = None,
+        "--out", metavar="PATH", help="Write .csv, .geojson, .gpkg, or a folder.")] = None,
     id_column: opt.IdColumn = None,
     counts: opt.CountsTable = None,
     join: opt.Join = None,
