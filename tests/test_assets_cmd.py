@@ -273,3 +273,12 @@ def test_the_sample_deprivation_reads_exactly(run, tmp_path):
     assert table["imd_score"].to_dict() == pytest.approx(imd["imd_score"].to_dict())
     assert table["share_most_deprived_10"].to_dict() == \
         (imd["imd_decile"] == 1).astype(float).to_dict()
+
+
+def test_score_without_deprivation_is_refused(run, tmp_path):
+    result = run("assets", SAMPLES / "assets.csv", "--areas", SAMPLES / "community_areas.geojson",
+                 "--score", "imd_score", "--out", tmp_path / "a", "--no-maps")
+    assert result.exit_code == 2
+    assert result.stderr == ("error: --score names a column of --deprivation; add "
+                             "--deprivation or leave it out\n")
+    assert not (tmp_path / "a").exists()

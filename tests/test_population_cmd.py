@@ -184,3 +184,25 @@ def test_join_without_counts_is_refused(run, tmp_path):
                              "links --source to the --counts table; add --counts or leave out "
                              "--join\n")
     assert not out.exists()
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--centroids", SAMPLES / "small_areas.geojson"],
+     "--centroids is for --method centroid, not areal; add --method centroid or leave out "
+     "--centroids"),
+    (["--method", "centroid", "--weights", SAMPLES / "small_areas.geojson"],
+     "--weights is for --method dasymetric, not centroid; add --method dasymetric or leave "
+     "out --weights"),
+    (["--assume-crs", "banana"], "--assume-crs banana: "),
+    (["--crs", "EPSG:4326"], "--crs EPSG:4326: is not a projected CRS"),
+])
+def test_options_that_would_be_ignored_or_are_wrong_fail_first(run, tmp_path, extra, message):
+    """An option the run would not use, or a CRS name that means nothing, is refused before
+    any file is read, even when no file needs it."""
+    out = tmp_path / "p.csv"
+    result = run("population", "--source", f"{SAMPLES / 'small_areas.geojson'}:sa_code",
+                 "--counts", SAMPLES / "small_area_population.csv", "--join", "sa_code",
+                 "--targets", SAMPLES / "wards.geojson", *extra, "--out", out)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {message}") and result.stderr.count("\n") == 1
+    assert not out.exists()

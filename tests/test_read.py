@@ -349,3 +349,10 @@ def test_a_few_bad_latitudes_are_named_not_called_metres(run, tmp_path):
     metres = _csv(tmp_path, "asset_id,lat,lon\nA1,350000,450000\nA2,52.9,-0.9\n", "m.csv")
     with pytest.raises(NbhoodError, match="which are metres .*rename them easting/northing"):
         read_layer(metres)
+
+
+def test_coords_and_wkt_together_are_refused(run, tmp_path):
+    result = run("validate", SAMPLES / "assets.csv", "--coords", "lon,lat", "--wkt", "wkt")
+    assert result.exit_code == 2
+    assert result.stderr == ("error: give one of --coords and --wkt: both say where a table's "
+                             "geometry is\n")

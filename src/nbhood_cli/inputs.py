@@ -77,16 +77,23 @@ def join_counts(layer, counts: str, join: str | None, count: str):
     return frame
 
 
-def check_method(method: str, weights: str | None) -> None:
-    """Refuse impossible option sets before any file is read."""
+def check_method(method: str, weights: str | None, centroids: str | None = None) -> None:
+    """Refuse impossible option sets before any file is read; an input another method needs
+    would be silently ignored, so it is refused too."""
     if method == "dasymetric" and not weights:
         raise NbhoodError("--method dasymetric needs --weights POINTS[:COLUMN]")
+    if weights and method != "dasymetric":
+        raise NbhoodError(f"--weights is for --method dasymetric, not {method}; add "
+                          "--method dasymetric or leave out --weights")
+    if centroids and method != "centroid":
+        raise NbhoodError(f"--centroids is for --method centroid, not {method}; add "
+                          "--method centroid or leave out --centroids")
 
 
 def method_inputs(method: str, small: SmallAreas, centroids: str | None,
                   weights: str | None, options: ReadOptions) -> MethodInputs:
     """Centroid points (in small-area order) or weight points and values for a method."""
-    check_method(method, weights)
+    check_method(method, weights, centroids)
     polygons(small.layer, "small areas must be polygons, as every method shares their people "
                           "out by area; give their boundaries (points belong in --centroids)")
     if method == "dasymetric":

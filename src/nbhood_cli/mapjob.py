@@ -77,7 +77,7 @@ def read_inputs(project: Project, options) -> Inputs:
     from nbhood_cli.io.read import read_postcodes
 
     got = Inputs()
-    io_inputs.check_method(project.method, project.weights)
+    io_inputs.check_method(project.method, project.weights, project.centroids)
     specs = io_inputs.statutory_specs([f"{k}={v}" for k, v in project.statutory.items()])
     if project.community:
         got.community = io_inputs.areas(project.community, "community", options)

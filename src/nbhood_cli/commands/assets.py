@@ -76,6 +76,9 @@ def assets(
     if deprivation and not source:
         raise NbhoodError("--deprivation needs --source: deprivation is weighted by the "
                           "people of each small area")
+    if (score or decile) and not deprivation:
+        raise NbhoodError(f"{'--score' if score else '--decile'} names a column of "
+                          "--deprivation; add --deprivation or leave it out")
     scheme = tax.load(taxonomy)
     options = ReadOptions(assume_crs=assume_crs, crs=crs)
     lookup = read_postcodes(postcodes) if postcodes else None

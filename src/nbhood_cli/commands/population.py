@@ -44,7 +44,7 @@ def population(
 
     if out is not None:
         check_out(out, overwrite)
-    inputs.check_method(method.value, weights)
+    inputs.check_method(method.value, weights, centroids)
     if join and not counts:
         raise NbhoodError("--join needs --counts: it names the code column that links --source "
                           "to the --counts table; add --counts or leave out --join")

@@ -128,7 +128,7 @@ def _run(args: dict, th, names: tuple[str, ...], main: str):
     if out is not None:
         check_out(out, overwrite)
     method = args["method"].value
-    inputs.check_method(method, args["weights"])
+    inputs.check_method(method, args["weights"], args["centroids"])
     specs = inputs.statutory_specs(args["statutory"])
     options = ReadOptions(assume_crs=args["assume_crs"], crs=args["crs"])
     small = inputs.small_areas(args["source"], args["counts"], args["join"], args["count"],

@@ -93,6 +93,17 @@ class ReadOptions:
     wkt: str | None = None
     postcodes: object = None  # a Postcodes lookup: fills coordinates a table lacks
 
+    def __post_init__(self):
+        """A wrong CRS name or a contradiction fails before any file is read, even when no
+        file would have needed the option."""
+        if self.assume_crs:
+            _parse_crs(self.assume_crs, "--assume-crs")
+        if self.crs != WORKING_CRS:
+            working_crs(self.crs)
+        if self.coords and self.wkt:
+            raise NbhoodError("give one of --coords and --wkt: both say where a table's "
+                              "geometry is")
+
 
 class NoGeometry(NbhoodError):
     """A readable table with no coordinate or WKT columns: fine for counts, not for maps."""
