@@ -356,3 +356,20 @@ def test_coords_and_wkt_together_are_refused(run, tmp_path):
     assert result.exit_code == 2
     assert result.stderr == ("error: give one of --coords and --wkt: both say where a table's "
                              "geometry is\n")
+
+
+def test_a_cut_off_shapefile_is_named_not_read_as_features_without_geometry(run, tmp_path):
+    import geopandas as gpd
+
+    gpd.read_file(SAMPLES / "wards.geojson").to_file(tmp_path / "wards.shp")
+    whole = (tmp_path / "wards.shp").read_bytes()
+    assert run("validate", tmp_path / "wards.shp").exit_code == 0  # the header is as GDAL wrote
+    (tmp_path / "wards.shp").write_bytes(whole[:len(whole) // 2])
+    result = run("population", "--source", f"{SAMPLES / 'small_areas.geojson'}:sa_code",
+                 "--counts", SAMPLES / "small_area_population.csv", "--join", "sa_code",
+                 "--targets", tmp_path / "wards.shp", "--out", tmp_path / "p.csv")
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {tmp_path / 'wards.shp'}: the shapefile is cut short "
+                             f"({len(whole) // 2:,} of the {len(whole):,} bytes its header "
+                             "declares); copy or export it again\n")
+    assert not (tmp_path / "p.csv").exists()

@@ -250,6 +250,12 @@ def check_file(path: Path) -> None:
             path.with_suffix(".DBF").exists():
         raise NbhoodError(f"{path}: the shapefile's .dbf part is missing; copy all of its files "
                           "(.shp, .shx, .dbf, .prj) together, or zip them")
+    if suffix == ".shp" and len(head) >= 28:  # GDAL reads a cut-off .shp as features
+        declared = int.from_bytes(head[24:28], "big") * 2  # without geometry: say it is cut
+        size = path.stat().st_size
+        if size < declared:
+            raise NbhoodError(f"{path}: the shapefile is cut short ({size:,} of the {declared:,} "
+                              "bytes its header declares); copy or export it again")
 
 
 def _read_vector(path: Path, sublayer: str | None, options: ReadOptions):
