@@ -11,6 +11,7 @@ import sys
 import traceback
 import warnings
 from dataclasses import dataclass
+from typing import NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -60,7 +61,7 @@ class NbhoodGroup(TyperGroup):
             _internal(ctx, exc)
 
 
-def _internal(ctx: typer.Context, exc: Exception):
+def _internal(ctx: typer.Context, exc: Exception) -> NoReturn:
     """A bug: still one line, the traceback with --debug."""
     _report(ctx, f"error: internal error ({type(exc).__name__}: "
                  f"{' '.join(str(exc).split())}); run with --debug for the traceback "
