@@ -305,6 +305,24 @@ def test_out_with_an_extension_is_refused_before_any_work(run, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("given, message", [
+    (["--deprivation", SAMPLES / "deprivation.csv"], "--deprivation needs --population"),
+    (["--registrations", SAMPLES / "gp_registrations.csv"], "--registrations needs --population"),
+    (["--footprint-method", "nearest"], "--footprint-method needs --population"),
+    (["--population", f"{SAMPLES / 'small_areas.geojson'}:sa_code", "--counts",
+      SAMPLES / "small_area_population.csv", "--join", "sa_code", "--deprivation",
+      SAMPLES / "deprivation.csv"], "--deprivation needs --assets"),
+])
+def test_an_input_is_never_dropped_for_the_sample_town(run, tmp_path, given, message):
+    """The sample town runs only when no data is given: a lone --deprivation used to be
+    swapped for the sample town's own file without a word."""
+    result = run("map", *given, "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1].startswith(f"error: {message}")
+    assert "sample town" not in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_config_file_with_relative_paths_and_cli_override(run, tmp_path, monkeypatch):
     project = tmp_path / "project"
     shutil.copytree(SAMPLES, project / "data")

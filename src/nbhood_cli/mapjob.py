@@ -93,9 +93,15 @@ def read_inputs(project: Project, options) -> Inputs:
         extra = io_inputs.method_inputs(project.method, got.small, project.centroids,
                                         project.weights, options)
         got.people = io_inputs.people(got.small, extra)
-    elif project.counts:
-        raise NbhoodError("--counts needs --population: the small-area polygons the counts "
-                          "belong to")
+    else:
+        needing = [k for k in ("counts", "centroids", "weights", "deprivation", "registrations",
+                               "footprint_method") if getattr(project, k)]
+        if needing:
+            raise NbhoodError(f"--{needing[0].replace('_', '-')} needs --population: the "
+                              "small-area polygons it belongs to")
+    if project.deprivation and not project.assets:
+        raise NbhoodError("--deprivation needs --assets: it is used to find doubly "
+                          "disadvantaged areas (most deprived, fewest assets)")
     if project.registrations or project.footprint_method:
         got.footprints, pcn = _footprints(project, got, [name for name, _ in specs], options)
         got.layers.append(pcn)

@@ -60,7 +60,11 @@ class Project:
     sample_town: bool = False
 
     def empty(self) -> bool:
-        return not any([self.community, self.statutory, self.population, self.assets])
+        """No data given: the sample town runs. A lone --deprivation (say) is not empty: it
+        must not be dropped for the sample town's own file."""
+        return not any([self.community, self.statutory, self.population, self.counts,
+                        self.centroids, self.weights, self.assets, self.deprivation,
+                        self.practices, self.registrations, self.footprint_method])
 
 
 def read_toml(path: Path, hint: str) -> dict:
