@@ -42,8 +42,8 @@ def town_majority(tmp_path_factory):
 
 def test_sample_town_majority_matches_a_recomputation(town_majority):
     out, summary = town_majority
-    assert sorted(p.name for p in out.iterdir()) == ["footprints.csv", "footprints.geojson",
-                                                     "lsoa_shares.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [".nbhood", "footprints.csv",
+                                                     "footprints.geojson", "lsoa_shares.csv"]
     rows = pd.read_csv(SAMPLES / "gp_registrations.csv")
     pcn = pd.read_csv(SAMPLES / "gp_practices.csv").set_index("practice_code")["pcn_code"]
     rows["pcn_code"] = rows["PRACTICE_CODE"].map(pcn)

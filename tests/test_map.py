@@ -14,7 +14,7 @@ import pytest
 from conftest import SAMPLES, shared
 
 SAMPLE_FILES = {
-    "summary.json", "report.html", "map.png", "map.html",
+    ".nbhood", "summary.json", "report.html", "map.png", "map.html",
     "layers/community_areas.geojson", "layers/statutory_ward.geojson",
     "layers/statutory_pcn.geojson", "layers/small_areas.geojson", "layers/crosswalk.geojson",
     "layers/contested.geojson", "layers/gaps.geojson", "layers/slivers.geojson",

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import SAMPLES, shared
 
-OUTPUTS = ["community_areas.csv", "map.png", "proposals.csv", "proposals.geojson",
+OUTPUTS = [".nbhood", "community_areas.csv", "map.png", "proposals.csv", "proposals.geojson",
            "small_areas.csv", "summary.json"]
 
 

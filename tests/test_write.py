@@ -747,3 +747,36 @@ def test_alongside_without_fork_uses_a_thread(monkeypatch):
     monkeypatch.delattr(os, "fork")
     with write_mod.alongside(os.getpid) as wait:
         assert wait() == os.getpid()
+
+
+def test_overwrite_replaces_only_folders_nbhood_made(tmp_path):
+    """A folder nbhood wrote carries its marker and is replaced whole; a folder of the user's
+    own (or from before the marker) is replaced only when the new output covers every file in
+    it, else refused naming a file, with nothing moved or deleted."""
+    from nbhood_cli.io.write import MARKER, atomic_folder
+
+    out = tmp_path / "out"
+    with atomic_folder(out) as build:
+        (build / "a.csv").write_text("1\n")
+        (build / "extra.csv").write_text("2\n")
+    assert (out / MARKER).is_file()
+    with atomic_folder(out, overwrite=True) as build:  # ours: the extra file may go
+        (build / "a.csv").write_text("3\n")
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "a.csv"]
+
+    mine = tmp_path / "mine"
+    (mine / "sub").mkdir(parents=True)
+    (mine / "a.csv").write_text("old\n")
+    (mine / "sub" / "thesis.docx").write_text("years of work\n")
+    with pytest.raises(NbhoodError) as refused, atomic_folder(mine, overwrite=True) as build:
+        (build / "a.csv").write_text("new\n")
+    assert refused.value.message == (f"{mine}: holds sub/thesis.docx that nbhood did not "
+                                     "write, which --overwrite would delete; move them or "
+                                     "choose another folder for --out")
+    assert (mine / "sub" / "thesis.docx").read_text() == "years of work\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    (mine / "sub" / "thesis.docx").unlink()
+    (mine / "sub").rmdir()
+    with atomic_folder(mine, overwrite=True) as build:  # every file replaced: allowed
+        (build / "a.csv").write_text("new\n")
+    assert (mine / "a.csv").read_text() == "new\n" and (mine / MARKER).is_file()

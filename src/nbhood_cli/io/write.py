@@ -43,6 +43,20 @@ def check_folder(path: Path, overwrite: bool) -> None:
         raise NbhoodError(f"{path}: already exists; pass --overwrite to replace it")
 
 
+MARKER = ".nbhood"  # in every output folder: --overwrite replaces only folders nbhood made
+
+
+def _strangers(old: Path, build: Path | None) -> list[str]:
+    """Files of an existing folder that --overwrite must not delete: none when nbhood made
+    it (its marker); else those the new output does not replace (a folder of the user's own,
+    or one from before the marker; ``build`` None: not known yet, so every file)."""
+    if (old / MARKER).is_file():
+        return []
+    def files(folder):
+        return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if not p.is_dir()}
+    return sorted(files(old) - (files(build) if build is not None else set()))
+
+
 def spare_inputs(path: Path) -> None:
     """--overwrite replaces outputs, never what the run reads or where the user works:
     ``--out . --overwrite`` or an output named like an input would destroy them."""
@@ -114,8 +128,17 @@ def atomic_folder(path: Path, overwrite: bool = False):
     os.chmod(build, 0o777 & ~umask)  # mkdtemp's 0700 would hide results from colleagues
     try:
         yield build
+        (build / MARKER).write_text("This folder was written by nbhood: --overwrite replaces "
+                                    "it whole.\n", encoding="utf-8")
         if path.exists():
             spare_inputs(path)  # inputs read while the folder was built
+            strangers = _strangers(path, build)
+            if strangers:
+                raise NbhoodError(f"{path}: holds {strangers[0]}"
+                                  + (f" and {len(strangers) - 1} more file(s)"
+                                     if len(strangers) > 1 else "")
+                                  + " that nbhood did not write, which --overwrite would "
+                                  "delete; move them or choose another folder for --out")
             old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=parent))
             os.replace(path, old / path.name)
             os.replace(build, path)
