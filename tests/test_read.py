@@ -373,3 +373,22 @@ def test_a_cut_off_shapefile_is_named_not_read_as_features_without_geometry(run,
                              f"({len(whole) // 2:,} of the {len(whole):,} bytes its header "
                              "declares); copy or export it again\n")
     assert not (tmp_path / "p.csv").exists()
+
+
+def test_extra_colon_parts_are_refused_not_dropped(run):
+    result = run("validate", f"{SAMPLES / 'wards.geojson'}:ward_code:x")
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {SAMPLES / 'wards.geojson'}:ward_code:x: too many ':' "
+                             "parts after the file (ward_code:x); write PATH:ID\n")
+
+
+def test_a_shapefile_without_its_shx_says_so(run, tmp_path):
+    import geopandas as gpd
+
+    gpd.read_file(SAMPLES / "wards.geojson").to_file(tmp_path / "wards.shp")
+    (tmp_path / "wards.shx").unlink()
+    result = run("inspect", tmp_path / "wards.shp")
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {tmp_path / 'wards.shp'}: the shapefile's .shx part is "
+                             "missing; copy all of its files (.shp, .shx, .dbf, .prj) together, "
+                             "or zip them\n")

@@ -131,11 +131,21 @@ def parse_source(spec: str | Path) -> Source:
     for i in range(1, len(parts) + 1):
         path = Path(":".join(parts[:i]))
         if path.exists():
-            rest = [p for p in parts[i:] if p] + [None, None]
+            given = [p for p in parts[i:] if p]
+            rest = given + [None, None]
             if path.suffix.lower() in CONTAINERS or _names_a_layer(path, rest[0]):
+                _at_most(spec, given, 2, "PATH:LAYER:ID")
                 return Source(path, rest[0], rest[1])
+            _at_most(spec, given, 1, "PATH:ID")
             return Source(path, None, rest[0])
     return Source(Path(spec))
+
+
+def _at_most(spec: str, given: list, n: int, form: str) -> None:
+    """``areas.gpkg:ca:id:x`` would drop ``:x`` unread: say so instead."""
+    if len(given) > n:
+        raise NbhoodError(f"{spec}: too many ':' parts after the file ({':'.join(given)}); "
+                          f"write {form}")
 
 
 def _names_a_layer(path: Path, name: str | None) -> bool:
@@ -246,10 +256,11 @@ def check_file(path: Path) -> None:
     if suffix in _JSON_SUFFIXES and stripped[:1] not in (b"{", b"["):
         raise NbhoodError(f"{path}: the name ends in {suffix} but the content is not JSON; "
                           "check the file or rename it with its real extension")
-    if suffix == ".shp" and not path.with_suffix(".dbf").exists() and not \
-            path.with_suffix(".DBF").exists():
-        raise NbhoodError(f"{path}: the shapefile's .dbf part is missing; copy all of its files "
-                          "(.shp, .shx, .dbf, .prj) together, or zip them")
+    for part in (".dbf", ".shx"):
+        if suffix == ".shp" and not path.with_suffix(part).exists() and not \
+                path.with_suffix(part.upper()).exists():
+            raise NbhoodError(f"{path}: the shapefile's {part} part is missing; copy all of its "
+                              "files (.shp, .shx, .dbf, .prj) together, or zip them")
     if suffix == ".shp" and len(head) >= 28:  # GDAL reads a cut-off .shp as features
         declared = int.from_bytes(head[24:28], "big") * 2  # without geometry: say it is cut
         size = path.stat().st_size
