@@ -282,3 +282,15 @@ def test_score_without_deprivation_is_refused(run, tmp_path):
     assert result.stderr == ("error: --score names a column of --deprivation; add "
                              "--deprivation or leave it out\n")
     assert not (tmp_path / "a").exists()
+
+
+def test_areas_away_from_every_asset_warn(run, tmp_path):
+    far = tmp_path / "far.geojson"
+    areas = gpd.read_file(SAMPLES / "community_areas.geojson")
+    areas.set_geometry(areas.translate(xoff=-1.0)).to_file(far)
+    result = run("assets", SAMPLES / "assets.csv", "--areas", far, "--out", tmp_path / "a",
+                 "--no-maps")
+    assert result.exit_code == 0, result.stderr
+    assert (f"warning: {SAMPLES / 'assets.csv'}: no asset lies in any of the areas ({far}); "
+            "check the files cover the same place (and their CRS)") in result.stderr.splitlines()
+    assert pd.read_csv(tmp_path / "a" / "assets_by_area.csv")["assets_total"].sum() == 0

@@ -165,9 +165,9 @@ def test_targets_away_from_the_small_areas_warn(run, tmp_path):
     out = tmp_path / "p.csv"
     result = run(*_town(out, "--json", targets=far))
     assert result.exit_code == 0, result.stderr
-    assert (f"warning: {far}: no target area receives anyone although the small areas hold "
-            "112,297 people; the layers do not overlap: check --targets and --source cover the "
-            "same place (and their CRS)") in result.stderr.splitlines()
+    assert (f"warning: {far}: no area receives anyone although the small areas hold "
+            "112,297 people; the layers do not overlap: check they cover the same place (and "
+            "their CRS)") in result.stderr.splitlines()
     assert json.loads(result.stdout)["totals"]["allocated"] == 0
     assert pd.read_csv(out)["population"].eq(0).all()
 

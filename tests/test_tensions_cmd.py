@@ -108,3 +108,19 @@ def test_severity_must_be_three_increasing_numbers(run, tmp_path, severity):
     assert result.stderr.splitlines()[-1] == ("Error: Invalid value for --severity: give 3 "
                                               "increasing numbers separated by commas")
     assert not (tmp_path / "t.csv").exists()
+
+
+def test_a_statutory_layer_away_from_the_community_areas_warns(run, tmp_path):
+    """Still a result (every community area is outside the layer), but said out loud."""
+    far = tmp_path / "far.geojson"
+    wards = gpd.read_file(SAMPLES / "wards.geojson")
+    wards.set_geometry(wards.translate(xoff=-1.0)).to_file(far)  # 1° west: still England
+    result = run("tensions", "--community", SAMPLES / "community_areas.geojson",
+                 "--statutory", f"ward={far}", "--source", SAMPLES / "small_areas.geojson",
+                 "--counts", SAMPLES / "small_area_population.csv", "--join", "sa_code",
+                 "--out", tmp_path / "t.csv")
+    assert result.exit_code == 0, result.stderr
+    assert (f"warning: {far}: no ward unit overlaps a community area; check the layers cover "
+            "the same place (and their CRS)") in result.stderr.splitlines()
+    tensions = pd.read_csv(tmp_path / "t.csv")
+    assert (tensions["outside_share"] == 1).all()

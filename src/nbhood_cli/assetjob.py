@@ -36,6 +36,9 @@ def run(layer, area, scheme, dedupe_distance: float, people=None, score=None, de
         console.warn(f"{layer.path}: {len(merges)} duplicate(s) merged (same name within "
                      f"{dedupe_distance:g} m)")
     pairs = assign(kept, area.frame)  # once: for the counts and for each asset's areas
+    if len(kept) and not len(pairs[0]):
+        console.warn(f"{layer.path}: no asset lies in any of the areas ({area.layer.path}); "
+                     "check the files cover the same place (and their CRS)")
     counted = kept["category"].notna().to_numpy()
     mapped = kept[counted].reset_index(drop=True)
     unmapped = kept.loc[~counted, "source_term"].value_counts()

@@ -176,6 +176,19 @@ def _points(layer, why: str) -> None:
                           f"geometries ({first_few(labels)}); {why}")
 
 
+def warn_apart(totals: dict, path, layers=(), crosswalk=None) -> None:
+    """Areas away from every small area (or a statutory layer away from the community areas)
+    get nobody: true for the files given, but almost always a wrong file, place or CRS."""
+    if totals["allocated"] == 0 < totals["source_total"]:
+        console.warn(f"{path}: no area receives anyone although the small areas hold "
+                     f"{totals['source_total']:,.0f} people; the layers do not overlap: check "
+                     "they cover the same place (and their CRS)")
+    for layer in layers:
+        if crosswalk is not None and not (crosswalk["layer"] == layer.name).any():
+            console.warn(f"{layer.layer.path}: no {layer.name} unit overlaps a community area; "
+                         "check the layers cover the same place (and their CRS)")
+
+
 def parse_statutory(spec: str, option: str = "--statutory") -> tuple[str, str]:
     """``NAME=PATH[:ID]`` → (name, ``PATH[:ID]``)."""
     name, sep, rest = spec.partition("=")

@@ -190,11 +190,14 @@ def _analyse_and_write(project: Project, out: Path, overwrite: bool, options, st
                 job.append((time.perf_counter(), side.submit(_assets, project, got)))
 
         if got.community is not None and got.people is not None:
+            from nbhood_cli import inputs as io_inputs
             from nbhood_cli.analysis import analyse
 
             with stage("population, crosswalk and tensions"):
                 results = analyse(got.community, got.layers, got.people, th, start_assets)
                 products.update(results.products)
+            io_inputs.warn_apart(results.summary["population"], got.community.layer.path,
+                                 got.layers, products["crosswalk"])
         if job:
             (start, counted), waited = job[0], time.perf_counter()
             assets = counted.result()

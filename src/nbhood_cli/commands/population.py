@@ -57,10 +57,7 @@ def population(
                       points=extra.points, weights=extra.weights)
     table = labelled(result.areas, area)
     totals = result.totals
-    if totals["allocated"] == 0 < totals["source_total"]:
-        console.warn(f"{area.path}: no target area receives anyone although the small areas hold "
-                     f"{totals['source_total']:,.0f} people; the layers do not overlap: check "
-                     "--targets and --source cover the same place (and their CRS)")
+    inputs.warn_apart(totals, area.path)
     if not totals["conserved"]:
         console.warn(f"conservation check failed by {totals['conservation_error']:.6g} people")
     if totals["fallback_small_areas"]:

@@ -139,6 +139,8 @@ def _run(args: dict, th, names: tuple[str, ...], main: str):
     layers = [inputs.areas(spec, name, options) for name, spec in specs]
     results = analyse(community, layers, people, th)
     products = results.products
+    inputs.warn_apart(results.summary["population"], community.layer.path, layers,
+                      products["crosswalk"])
     products["best_fit"] = products["tensions"][["community_id", "layer", "best_fit", "fit",
                                                  "outside_share"]]
     products["coverage"] = products["gaps"][["layer", "unit_id", "unit_population",
