@@ -294,3 +294,12 @@ def test_areas_away_from_every_asset_warn(run, tmp_path):
     assert (f"warning: {SAMPLES / 'assets.csv'}: no asset lies in any of the areas ({far}); "
             "check the files cover the same place (and their CRS)") in result.stderr.splitlines()
     assert pd.read_csv(tmp_path / "a" / "assets_by_area.csv")["assets_total"].sum() == 0
+
+
+def test_double_disadvantage_shares_without_deprivation_are_refused(run, tmp_path):
+    result = run("assets", SAMPLES / "assets.csv", "--areas", SAMPLES / "community_areas.geojson",
+                 "--deprived-share", "0.3", "--out", tmp_path / "a", "--no-maps")
+    assert result.exit_code == 2
+    assert result.stderr == ("error: --deprived-share and --fewest-share find doubly "
+                             "disadvantaged areas, which needs --deprivation; add it or leave "
+                             "them out\n")

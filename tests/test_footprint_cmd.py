@@ -386,3 +386,16 @@ def test_codes_of_another_vintage_are_refused(run, tmp_path):
     result = run("footprint", *args)
     assert result.exit_code == 2
     assert "check the LSOA codes are the same vintage" in result.stderr
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--min-share", "0.3"], "--min-share is for --method min-share, not majority"),
+    (["--weighted"], "--weighted is for --method nearest, not majority"),
+    (["--method", "min-share", "--centroids", SAMPLES / "small_areas.geojson"],
+     "--centroids is for --method nearest, not min-share"),
+])
+def test_another_methods_option_is_refused_not_ignored(run, tmp_path, extra, message):
+    result = run("footprint", *TOWN, *extra, "--out", tmp_path / "f.csv")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {message}") and result.stderr.count("\n") == 1
+    assert not (tmp_path / "f.csv").exists()
