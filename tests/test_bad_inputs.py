@@ -89,7 +89,7 @@ CASES = [
     # Fine as a table (validate says so), but not as a layer of areas or points.
     Case("no_coords.csv", ("no coordinate columns", "--coords X,Y"), level="ok",
          map_error=True),
-    Case("unnamed_column.csv", ("a column has no header", "give every column a name")),
+    Case("unnamed_column.csv", ("column 2 has no header", "give every column a name")),
     Case("sheets.xlsx", ("no sheet named 'Nope'", "sheets are: Assets"), spec=":Nope"),
     Case("layers.gpkg", ("no layer named 'nope'; layers are: areas",), spec=":nope"),
     Case("coordinate_text.csv", ("line 3: column lat holds '53.1N', not a number",)),

@@ -392,3 +392,14 @@ def test_a_shapefile_without_its_shx_says_so(run, tmp_path):
     assert result.stderr == (f"error: {tmp_path / 'wards.shp'}: the shapefile's .shx part is "
                              "missing; copy all of its files (.shp, .shx, .dbf, .prj) together, "
                              "or zip them\n")
+
+
+def test_a_trailing_delimiter_column_is_named_as_such(run, tmp_path):
+    trailing = tmp_path / "pop.csv"
+    trailing.write_text("".join(f"{line},\n" for line in
+                                (SAMPLES / "small_area_population.csv").read_text().splitlines()))
+    result = run("validate", trailing, "--json")
+    assert result.exit_code == 1
+    (finding,) = json.loads(result.stdout)["files"][0]["findings"]
+    assert finding["message"] == (f"{trailing}: the last column has no header and no values "
+                                  "(a delimiter at the end of every line?); remove it")

@@ -158,10 +158,16 @@ def _check_header(header, path) -> None:
 def _tidy(frame, path):
     """Strip header whitespace, refuse unusable headers, type the numeric columns."""
     frame.columns = [str(c).strip() for c in frame.columns]
-    if frame.columns.empty or any(c == "" or c.startswith("Unnamed:") for c in frame.columns):
-        raise NbhoodError(
-            f"{path}: a column has no header; give every column a name in the first row"
-        )
+    if frame.columns.empty:
+        raise NbhoodError(f"{path}: the header row is empty; give every column a name")
+    unnamed = [i for i, c in enumerate(frame.columns) if c == "" or c.startswith("Unnamed:")]
+    if unnamed:
+        i = unnamed[0]
+        if i == len(frame.columns) - 1 and frame.iloc[:, i].isna().all():
+            raise NbhoodError(f"{path}: the last column has no header and no values (a "
+                              "delimiter at the end of every line?); remove it")
+        raise NbhoodError(f"{path}: column {i + 1} has no header; give every column a name "
+                          "in the first row")
     _check_header(frame.columns, path)
     if frame.empty:
         raise NbhoodError(f"{path}: the table has a header but no rows")
