@@ -206,3 +206,26 @@ def test_options_that_would_be_ignored_or_are_wrong_fail_first(run, tmp_path, ex
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error: {message}") and result.stderr.count("\n") == 1
     assert not out.exists()
+
+
+def test_a_small_area_repeating_anothers_shape_warns(run, tmp_path):
+    """A copied row counts its people twice (conservation still holds: it is in the source
+    total); exact repeats are caught, with both codes."""
+    small = gpd.read_file(SAMPLES / "small_areas.geojson")
+    copy = small.iloc[[0]].assign(sa_code="MVX999")
+    doubled = tmp_path / "small.geojson"
+    pd.concat([small, copy], ignore_index=True).to_file(doubled)
+    counts = pd.read_csv(SAMPLES / "small_area_population.csv")
+    extra = tmp_path / "counts.csv"
+    pd.concat([counts, pd.DataFrame({"sa_code": ["MVX999"], "population": [1759]})]).to_csv(
+        extra, index=False)
+    result = run("population", "--source", f"{doubled}:sa_code", "--counts", extra, "--join",
+                 "sa_code", "--targets", SAMPLES / "wards.geojson")
+    assert result.exit_code == 0, result.stderr
+    assert (f"warning: {doubled}: 1 small area(s) repeat another's shape (MVX999 = "
+            f"{small['sa_code'][0]}): their people are counted twice; remove the copies"
+            ) in result.stderr.splitlines()
+    plain = run("population", "--source", f"{SAMPLES / 'small_areas.geojson'}:sa_code",
+                "--counts", SAMPLES / "small_area_population.csv", "--join", "sa_code",
+                "--targets", SAMPLES / "wards.geojson")
+    assert "repeat" not in plain.stderr

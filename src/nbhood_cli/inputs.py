@@ -44,7 +44,33 @@ def small_areas(source: str, counts: str | None, join: str | None, count: str,
 
     layer = read(source, dataclasses.replace(options, counts=() if counts else (count,)))
     frame = join_counts(layer, counts, join, count) if counts else layer.frame
+    _warn_repeated_shapes(layer)
     return SmallAreas(layer, frame, frame[count].to_numpy(float), count)
+
+
+def _warn_repeated_shapes(layer) -> None:
+    """Small areas tile the land: one shape under two codes counts its people twice (a row
+    appended to the layer by hand). Exact repeats only: a check of every partial overlap would
+    cost seconds at England scale."""
+    import numpy as np
+    import pandas as pd
+    import shapely
+
+    geoms = layer.frame.geometry.to_numpy()
+    same_box = pd.DataFrame(shapely.bounds(geoms)).duplicated(keep=False).to_numpy()
+    seen: dict = {}
+    repeats = []
+    for i in np.flatnonzero(same_box):  # only shapes with a twin box can be twins (≈ ms)
+        wkb = shapely.to_wkb(shapely.normalize(geoms[i]))
+        if wkb in seen:
+            repeats.append(f"{layer.labels[i]} = {seen[wkb]}")
+        seen.setdefault(wkb, layer.labels[i])
+    if repeats:
+        from nbhood_cli.io.read import first_few
+
+        console.warn(f"{layer.path}: {len(repeats)} small area(s) repeat another's shape "
+                     f"({first_few(repeats)}): their people are counted twice; remove the "
+                     "copies")
 
 
 def join_counts(layer, counts: str, join: str | None, count: str):
