@@ -176,3 +176,6 @@ def test_library_warnings_are_shown_only_with_verbose(run, monkeypatch, tmp_path
         warnings.simplefilter("always")
         assert run("-v", "map", "--out", tmp_path / "out").exit_code == 2
     assert [str(w.message)[:20] for w in shown] == ["GeoSeries.notna() pr"]
+    before = list(warnings.filters)
+    run("map", "--out", tmp_path / "out")
+    assert warnings.filters == before  # a quiet run does not silence the rest of a notebook

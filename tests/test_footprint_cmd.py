@@ -389,10 +389,10 @@ def test_codes_of_another_vintage_are_refused(run, tmp_path):
 
 
 @pytest.mark.parametrize("extra, message", [
-    (["--min-share", "0.3"], "--min-share is for --method min-share, not majority"),
-    (["--weighted"], "--weighted is for --method nearest, not majority"),
+    (["--min-share", "0.3"], "--min-share only applies to --method min-share"),
+    (["--weighted"], "--weighted only applies to --method nearest"),
     (["--method", "min-share", "--centroids", SAMPLES / "small_areas.geojson"],
-     "--centroids is for --method nearest, not min-share"),
+     "--centroids only applies to --method nearest"),
 ])
 def test_another_methods_option_is_refused_not_ignored(run, tmp_path, extra, message):
     result = run("footprint", *TOWN, *extra, "--out", tmp_path / "f.csv")

@@ -6,11 +6,13 @@ import json
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pytest
 
+import nbhood_cli
 from conftest import SAMPLES, shared
 
 SAMPLE_FILES = {
@@ -235,14 +237,14 @@ def test_asset_thresholds_are_recorded_and_reported(run, tmp_path, sample_run):
     assert (default["deprived_share"], default["fewest_share"]) == (0.2, 0.2)
     assert default["dedupe_distance_m"] == 25
     out = tmp_path / "out"
-    result = run("map", "--deprived-share", "0.5", "--fewest-share", "0.4",
+    result = run("map", "--deprived-share", "0.125", "--fewest-share", "0.4",
                  "--dedupe-distance", "10", "--out", out)
     assert result.exit_code == 0, result.stderr
     th = json.loads((out / "summary.json").read_text())["thresholds"]
-    assert (th["deprived_share"], th["fewest_share"], th["dedupe_distance_m"]) == (0.5, 0.4, 10)
+    assert (th["deprived_share"], th["fewest_share"], th["dedupe_distance_m"]) == (0.125, 0.4, 10)
     report = (out / "report.html").read_text(encoding="utf-8")
-    assert "among the most deprived 50% of areas and the 40% with fewest assets" in report
-    assert "<td>deprived_share</td><td>0.5</td>" in report
+    assert "among the most deprived 12.5% of areas and the 40% with fewest assets" in report
+    assert "<td>deprived_share</td><td>0.125</td>" in report
 
 
 def test_suppress_below(run, tmp_path):
@@ -301,8 +303,33 @@ def test_out_with_an_extension_is_refused_before_any_work(run, tmp_path):
     result = run("map", "--out", tmp_path / "x.csv")
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == (f"error: {tmp_path / 'x.csv'}: --out is a "
-                                              "folder; give a name without an extension")
+                                              "folder; give a name without a file extension")
     assert list(tmp_path.iterdir()) == []
+    assert run("map", "--out", tmp_path / "results-v1.2").exit_code == 0  # a dot is no extension
+
+
+def test_overwrite_spares_a_project_file_or_taxonomy_inside_the_folder(run, tmp_path):
+    """TOML inputs are inputs too: kept inside the output folder, they are not deleted."""
+    out = tmp_path / "out"
+    assert run("map", "--out", out).exit_code == 0
+    taxonomy = out / "mine.toml"
+    taxonomy.write_bytes(next((Path(nbhood_cli.__file__).parent / "data").glob("*.toml"))
+                         .read_bytes())
+    result = run("map", "--taxonomy", taxonomy, "--out", out, "--overwrite")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (f"error: {out}: holds {taxonomy}, an input of "
+                                              "this run, which --overwrite would delete; "
+                                              "choose another folder for --out")
+    assert taxonomy.exists()
+    config = out / "nbhood.toml"
+    community = SAMPLES / "community_areas.geojson"
+    config.write_text(f'[output]\nout = "."\n[inputs]\ncommunity = "{community}:id"\n')
+    result = run("map", "--config", config, "--overwrite")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (f"error: {out}: holds {config}, an input of "
+                                              "this run, which --overwrite would delete; "
+                                              "choose another folder for --out")
+    assert config.exists()
 
 
 @pytest.mark.parametrize("given, message", [
@@ -312,6 +339,8 @@ def test_out_with_an_extension_is_refused_before_any_work(run, tmp_path):
     (["--population", f"{SAMPLES / 'small_areas.geojson'}:sa_code", "--counts",
       SAMPLES / "small_area_population.csv", "--join", "sa_code", "--deprivation",
       SAMPLES / "deprivation.csv"], "--deprivation needs --assets"),
+    (["--assets", SAMPLES / "assets.csv", "--deprived-share", "0.3"],
+     "--deprived-share and --fewest-share find doubly disadvantaged areas"),
 ])
 def test_an_input_is_never_dropped_for_the_sample_town(run, tmp_path, given, message):
     """The sample town runs only when no data is given: a lone --deprivation used to be
@@ -485,6 +514,5 @@ def test_registrations_without_practices_is_one_clear_error(run, tmp_path):
                  "--registrations", s / "gp_registrations.csv", "--out", tmp_path / "out")
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [
-        "error: deriving PCN footprints needs --population (the LSOAs the registrations name) "
-        "and --practices (which PCN each practice is in)"]
+        "error: deriving PCN footprints needs --practices (which PCN each practice is in)"]
     assert not (tmp_path / "out").exists()

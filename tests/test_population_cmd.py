@@ -181,7 +181,7 @@ def test_join_without_counts_is_refused(run, tmp_path):
     result = run(*args)
     assert result.exit_code == 2
     assert result.stderr == ("error: --join needs --counts: it names the code column that "
-                             "links --source to the --counts table; add --counts or leave out "
+                             "links the small areas to that table; add it or leave out "
                              "--join\n")
     assert not out.exists()
 

@@ -176,7 +176,7 @@ def test_layers_that_cannot_hold_units_fail_in_one_line(run, tmp_path, option, n
 def test_out_must_be_a_new_folder(run, tmp_path):
     result = run(*sample_args(tmp_path / "units.geojson"))
     assert result.exit_code == 2
-    assert "--out is a folder; give a name without an extension" in result.stderr
+    assert "--out is a folder; give a name without a file extension" in result.stderr
     kept = tmp_path / "kept"
     kept.mkdir()
     (kept / "note.txt").write_text("keep")

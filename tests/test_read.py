@@ -394,12 +394,31 @@ def test_a_shapefile_without_its_shx_says_so(run, tmp_path):
                              "or zip them\n")
 
 
-def test_a_trailing_delimiter_column_is_named_as_such(run, tmp_path):
+def test_a_delimiter_ending_every_line_header_too_is_read_as_absent(tmp_path):
+    plain = SAMPLES / "small_area_population.csv"
     trailing = tmp_path / "pop.csv"
-    trailing.write_text("".join(f"{line},\n" for line in
-                                (SAMPLES / "small_area_population.csv").read_text().splitlines()))
-    result = run("validate", trailing, "--json")
+    trailing.write_text("".join(f"{line},\n" for line in plain.read_text().splitlines()))
+    assert read_table(trailing).frame.equals(read_table(plain).frame)
+
+
+def test_a_path_with_a_colon_is_not_cut_at_a_folder(run, tmp_path):
+    """`d:v2/wards.geojson:ward_code` with a folder `d` beside `d:v2`: the file is the path."""
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d:v2").mkdir()
+    wards = tmp_path / "d:v2" / "wards.geojson"
+    wards.write_bytes((SAMPLES / "wards.geojson").read_bytes())
+    result = run("validate", f"{wards}:ward_code", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["files"][0]["id_column"] == "ward_code"
+
+
+def test_a_long_row_is_named_beside_a_large_wkt_field(run, tmp_path):
+    """The row scan must not stop at csv's 131,072-character field limit (exit 70 before)."""
+    ring = ",".join(f"{474000 + i % 100} {334000 + i // 100}" for i in range(20_000))
+    path = _csv(tmp_path, f'id,wkt\nA,"POLYGON(({ring}))"\nB,"POINT(474000 334000)",extra\n')
+    assert len(ring) > 131_072
+    result = run("validate", path, "--wkt", "wkt", "--json")
     assert result.exit_code == 1
     (finding,) = json.loads(result.stdout)["files"][0]["findings"]
-    assert finding["message"] == (f"{trailing}: the last column has no header and no values "
-                                  "(a delimiter at the end of every line?); remove it")
+    assert finding["message"] == (f"{path}: line 3 has 3 fields but the header has 2; fix that "
+                                  "row (a stray ',', or a value holding ',' that needs quotes)")

@@ -749,34 +749,50 @@ def test_alongside_without_fork_uses_a_thread(monkeypatch):
         assert wait() == os.getpid()
 
 
-def test_overwrite_replaces_only_folders_nbhood_made(tmp_path):
-    """A folder nbhood wrote carries its marker and is replaced whole; a folder of the user's
-    own (or from before the marker) is replaced only when the new output covers every file in
-    it, else refused naming a file, with nothing moved or deleted."""
+def test_overwrite_replaces_only_what_nbhood_wrote(tmp_path):
+    """The marker lists what nbhood wrote; --overwrite replaces those (and whatever the new
+    output rewrites) and refuses, naming it, anything else: a user's notes saved beside the
+    layers, a link, a folder of the user's own. Nothing is moved when it refuses."""
     from nbhood_cli.io.write import MARKER, atomic_folder
 
     out = tmp_path / "out"
     with atomic_folder(out) as build:
-        (build / "a.csv").write_text("1\n")
+        (build / "tables").mkdir()
+        (build / "tables" / "a.csv").write_text("1\n")
         (build / "extra.csv").write_text("2\n")
-    assert (out / MARKER).is_file()
-    with atomic_folder(out, overwrite=True) as build:  # ours: the extra file may go
-        (build / "a.csv").write_text("3\n")
-    assert sorted(p.name for p in out.iterdir()) == [MARKER, "a.csv"]
+    assert (out / MARKER).read_text().splitlines()[1:] == ["extra.csv", "tables", "tables/a.csv"]
+    with atomic_folder(out, overwrite=True) as build:  # ours: extra.csv may go
+        (build / "tables").mkdir()
+        (build / "tables" / "a.csv").write_text("3\n")
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "tables"]
+
+    def refused(folder, strangers):
+        with pytest.raises(NbhoodError) as caught, atomic_folder(folder, overwrite=True) as b:
+            (b / "tables").mkdir()
+            (b / "tables" / "a.csv").write_text("4\n")
+        assert caught.value.message == (f"{folder}: holds {strangers}, which nbhood did not "
+                                        "write there and this run would delete; move it or "
+                                        "choose another folder for --out")
+
+    (out / "tables" / "notes.qgz").write_text("a user's QGIS project\n")
+    refused(out, "tables/notes.qgz")
+    assert (out / "tables" / "notes.qgz").exists()
+    assert (out / "tables" / "a.csv").read_text() == "3\n"
+    (out / "tables" / "notes.qgz").unlink()
+    (out / "link").symlink_to(tmp_path)
+    refused(out, "link")
+    (out / "link").unlink()
 
     mine = tmp_path / "mine"
     (mine / "sub").mkdir(parents=True)
-    (mine / "a.csv").write_text("old\n")
+    (mine / "tables").mkdir()
+    (mine / "tables" / "a.csv").write_text("old\n")
     (mine / "sub" / "thesis.docx").write_text("years of work\n")
-    with pytest.raises(NbhoodError) as refused, atomic_folder(mine, overwrite=True) as build:
-        (build / "a.csv").write_text("new\n")
-    assert refused.value.message == (f"{mine}: holds sub/thesis.docx that nbhood did not "
-                                     "write, which --overwrite would delete; move them or "
-                                     "choose another folder for --out")
+    refused(mine, "sub and 1 more")
     assert (mine / "sub" / "thesis.docx").read_text() == "years of work\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
-    (mine / "sub" / "thesis.docx").unlink()
-    (mine / "sub").rmdir()
-    with atomic_folder(mine, overwrite=True) as build:  # every file replaced: allowed
-        (build / "a.csv").write_text("new\n")
-    assert (mine / "a.csv").read_text() == "new\n" and (mine / MARKER).is_file()
+    shutil.rmtree(mine / "sub")
+    with atomic_folder(mine, overwrite=True) as build:  # all rewritten: an old output, say
+        (build / "tables").mkdir()
+        (build / "tables" / "a.csv").write_text("new\n")
+    assert (mine / "tables" / "a.csv").read_text() == "new\n" and (mine / MARKER).is_file()

@@ -44,7 +44,8 @@ class NbhoodGroup(TyperGroup):
         if read is not None:  # process (tests, notebooks) read files this one must not spare
             read.forget_files_read()
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():  # the callback's filter ends with the command
+                return super().invoke(ctx)
         except (typer.TyperException, typer.Exit, typer.Abort):
             raise
         except NbhoodError as exc:

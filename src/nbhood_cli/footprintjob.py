@@ -99,6 +99,8 @@ def _warn_about_result(result, job: Job) -> None:
 
 
 def _check(job: Job) -> None:
+    """Options another method would ignore are refused (a --min-share typed equal to its
+    default cannot be told from none, and changes nothing)."""
     from nbhood_cli.errors import NbhoodError
 
     if job.method != "nearest" and not job.registrations:
@@ -109,6 +111,8 @@ def _check(job: Job) -> None:
         raise NbhoodError("--weighted only applies to --method nearest")
     if job.centroids and job.method != "nearest":
         raise NbhoodError("--centroids only applies to --method nearest")
+    if job.min_share != Job.min_share and job.method != "min-share":
+        raise NbhoodError("--min-share only applies to --method min-share")
 
 
 def _lsoa(job: Job, options):

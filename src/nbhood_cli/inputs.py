@@ -116,6 +116,14 @@ def check_method(method: str, weights: str | None, centroids: str | None = None)
                           "--method centroid or leave out --centroids")
 
 
+def check_join(join: str | None, tables: dict) -> None:
+    """--join names the code column that links the small areas to ``tables`` (option →
+    value): with none of them given it would be ignored, so a table was forgotten."""
+    if join and not any(tables.values()):
+        raise NbhoodError(f"--join needs {' or '.join(tables)}: it names the code column that "
+                          "links the small areas to that table; add it or leave out --join")
+
+
 def method_inputs(method: str, small: SmallAreas, centroids: str | None,
                   weights: str | None, options: ReadOptions) -> MethodInputs:
     """Centroid points (in small-area order) or weight points and values for a method."""

@@ -77,7 +77,7 @@ def read_inputs(project: Project, options) -> Inputs:
     from nbhood_cli.io.read import read_postcodes
 
     got = Inputs()
-    io_inputs.check_method(project.method, project.weights, project.centroids)
+    _check_options(project)
     specs = io_inputs.statutory_specs([f"{k}={v}" for k, v in project.statutory.items()])
     if project.community:
         got.community = io_inputs.areas(project.community, "community", options)
@@ -93,15 +93,6 @@ def read_inputs(project: Project, options) -> Inputs:
         extra = io_inputs.method_inputs(project.method, got.small, project.centroids,
                                         project.weights, options)
         got.people = io_inputs.people(got.small, extra)
-    else:
-        needing = [k for k in ("counts", "centroids", "weights", "deprivation", "registrations",
-                               "footprint_method") if getattr(project, k)]
-        if needing:
-            raise NbhoodError(f"--{needing[0].replace('_', '-')} needs --population: the "
-                              "small-area polygons it belongs to")
-    if project.deprivation and not project.assets:
-        raise NbhoodError("--deprivation needs --assets: it is used to find doubly "
-                          "disadvantaged areas (most deprived, fewest assets)")
     if project.registrations or project.footprint_method:
         got.footprints, pcn = _footprints(project, got, [name for name, _ in specs], options)
         got.layers.append(pcn)
@@ -129,6 +120,28 @@ def read_inputs(project: Project, options) -> Inputs:
     return got
 
 
+def _check_options(project: Project) -> None:
+    """Inputs that need others, refused before any file is read: each would be dropped."""
+    from nbhood_cli import inputs as io_inputs
+
+    io_inputs.check_method(project.method, project.weights, project.centroids)
+    io_inputs.check_join(project.join, {"--counts": project.counts,
+                                        "--deprivation": project.deprivation})
+    needing = [k for k in ("counts", "centroids", "weights", "deprivation", "registrations",
+                           "footprint_method") if getattr(project, k)]
+    if needing and not project.population:
+        raise NbhoodError(f"--{needing[0].replace('_', '-')} needs --population: the "
+                          "small-area polygons it belongs to")
+    if project.deprivation and not project.assets:
+        raise NbhoodError("--deprivation needs --assets: it is used to find doubly "
+                          "disadvantaged areas (most deprived, fewest assets)")
+    default = Project()
+    if not project.deprivation and (project.deprived_share, project.fewest_share) != (
+            default.deprived_share, default.fewest_share):
+        raise NbhoodError("--deprived-share and --fewest-share find doubly disadvantaged "
+                          "areas, which needs --deprivation; add it or leave them out")
+
+
 def _footprints(project: Project, got: Inputs, names: list, options):
     """PCN footprints derived from the registrations (or the nearest practices) over the
     small areas, as ``nbhood footprint`` derives them, and as the ``pcn`` statutory layer."""
@@ -139,9 +152,9 @@ def _footprints(project: Project, got: Inputs, names: list, options):
     if "pcn" in names:
         raise NbhoodError("--statutory pcn=… and --registrations (or --footprint-method) both "
                           "give the pcn layer; leave one out")
-    if got.small is None or not project.practices:
-        raise NbhoodError("deriving PCN footprints needs --population (the LSOAs the "
-                          "registrations name) and --practices (which PCN each practice is in)")
+    if not project.practices:
+        raise NbhoodError("deriving PCN footprints needs --practices (which PCN each practice "
+                          "is in)")
     found = derive(Job(project.registrations, project.practices, project.population,
                        project.footprint_method or "majority"), options, got.small)
     frame = found.footprints
@@ -155,10 +168,8 @@ def run(project: Project, out: Path, overwrite: bool, options, stage,
     statutory layers' analysis, which leaves a core idle part of the time."""
     import gc
 
-    from nbhood_cli.io.read import working_crs
     from nbhood_cli.io.write import check_folder
 
-    working_crs(options.crs)
     check_folder(out, overwrite)
     with stage("reading inputs"):
         got = read_inputs(project, options)
@@ -423,9 +434,10 @@ def _summary(project: Project, got: Inputs, results, assets, crs: str) -> dict:
         summary.update({k: v for k, v in results.summary.items() if k != "layers"})
         summary["layers"] = results.summary["layers"]
     if assets is not None:
-        summary.setdefault("thresholds", {}).update(
-            {"deprived_share": project.deprived_share, "fewest_share": project.fewest_share,
-             "dedupe_distance_m": project.dedupe_distance})
+        used = {"dedupe_distance_m": project.dedupe_distance}
+        if project.deprivation:
+            used.update(deprived_share=project.deprived_share, fewest_share=project.fewest_share)
+        summary.setdefault("thresholds", {}).update(used)
         table = assets.table
         counts = assets.mapped["category"].value_counts()
         summary["assets"] = {

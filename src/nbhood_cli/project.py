@@ -69,8 +69,11 @@ class Project:
 
 def read_toml(path: Path, hint: str) -> dict:
     """A TOML file's tables, or one line saying why not (``hint``: what to do if missing)."""
+    from nbhood_cli.io.read import note_read
+
     if not path.exists():
         raise NbhoodError(f"{path}: no such file; {hint}")
+    note_read(path)  # --overwrite must spare it
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

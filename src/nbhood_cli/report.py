@@ -233,8 +233,9 @@ def _asset_section(assets, n: int, project) -> list[str]:
         names = ", ".join(html.escape(str(v)) for v in
                           (flagged["name"] if "name" in flagged else flagged["community_id"]))
         parts.append(f"<p><b>Doubly disadvantaged</b> (among the most deprived "
-                     f"{project.deprived_share:.0%} of areas and the {project.fewest_share:.0%} "
-                     f"with fewest assets per 1,000): {names or 'none'}.</p>")
+                     f"{project.deprived_share * 100:g}% of areas and the "
+                     f"{project.fewest_share * 100:g}% with fewest assets per 1,000): "
+                     f"{names or 'none'}.</p>")
     return parts
 
 

@@ -44,7 +44,6 @@ MethodOption = Annotated[Method, typer.Option(
                      "registrations).")]
 LevelOption = Annotated[Level, typer.Option(
     "--level", help="One footprint per PCN or per practice.")]
-MIN_SHARE = 0.05
 MinShare = Annotated[float, typer.Option(
     "--min-share", min=0.0, max=1.0, metavar="SHARE",
     help="min-share: a PCN's footprint takes LSOAs where it holds at least this share of "
@@ -64,7 +63,7 @@ def footprint(
     registrations: Registrations = None,
     method: MethodOption = Method.majority,
     level: LevelOption = Level.pcn,
-    min_share: MinShare = MIN_SHARE,
+    min_share: MinShare = 0.05,
     weighted: Weighted = False,
     as_at: AsAt = None,
     counts: opt.CountsTable = None,
@@ -91,7 +90,6 @@ def footprint(
 
     if out is not None:
         check_out(out, overwrite)
-    _check_options(method.value, min_share, weighted, centroids)
     job = Job(registrations, practices, lsoa, method.value, level.value, min_share, weighted,
               as_at, counts, join, count, centroids)
     result = run(job, ReadOptions(assume_crs=assume_crs, crs=crs))
@@ -113,16 +111,3 @@ def footprint(
     frame = result.footprints.drop(columns=[result.footprints.geometry.name])
     print_frame(frame, title=title(job))
     console.info(closing(summary) + (f"; wrote {out}" if out else ""))
-
-
-def _check_options(method: str, min_share: float, weighted: bool, centroids) -> None:
-    """An option of another method would be silently ignored: refuse it (a --min-share
-    typed equal to its default cannot be told from none, and changes nothing)."""
-    from nbhood_cli.errors import NbhoodError
-
-    for option, given, wanted in (("--min-share", min_share != MIN_SHARE, "min-share"),
-                                  ("--weighted", weighted, "nearest"),
-                                  ("--centroids", centroids, "nearest")):
-        if given and method != wanted:
-            raise NbhoodError(f"{option} is for --method {wanted}, not {method}; add "
-                              f"--method {wanted} or leave out {option}")

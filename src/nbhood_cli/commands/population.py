@@ -37,7 +37,6 @@ def population(
     import dataclasses
 
     from nbhood_cli import console, inputs
-    from nbhood_cli.errors import NbhoodError
     from nbhood_cli.io.read import ReadOptions
     from nbhood_cli.outputs import check_out, write_products
     from nbhood_cli.population import estimate
@@ -45,9 +44,7 @@ def population(
     if out is not None:
         check_out(out, overwrite)
     inputs.check_method(method.value, weights, centroids)
-    if join and not counts:
-        raise NbhoodError("--join needs --counts: it names the code column that links --source "
-                          "to the --counts table; add --counts or leave out --join")
+    inputs.check_join(join, {"--counts": counts})
     options = ReadOptions(assume_crs=assume_crs, crs=crs)
     small = inputs.small_areas(source, counts, join, count, options)
     area = inputs.read_polygons(targets, dataclasses.replace(options, id_column=id_column),

@@ -129,6 +129,7 @@ def _run(args: dict, th, names: tuple[str, ...], main: str):
         check_out(out, overwrite)
     method = args["method"].value
     inputs.check_method(method, args["weights"], args["centroids"])
+    inputs.check_join(args["join"], {"--counts": args["counts"]})
     specs = inputs.statutory_specs(args["statutory"])
     options = ReadOptions(assume_crs=args["assume_crs"], crs=args["crs"])
     small = inputs.small_areas(args["source"], args["counts"], args["join"], args["count"],

@@ -130,7 +130,7 @@ def parse_source(spec: str | Path) -> Source:
     parts = spec.split(":")
     for i in range(1, len(parts) + 1):
         path = Path(":".join(parts[:i]))
-        if path.exists():
+        if path.is_file():  # not a folder: "d:v2/wards.geojson" is a path with a ':' in it
             given = [p for p in parts[i:] if p]
             rest = given + [None, None]
             if path.suffix.lower() in CONTAINERS or _names_a_layer(path, rest[0]):
@@ -230,12 +230,17 @@ def forget_files_read() -> None:
     _READ.clear()
 
 
+def note_read(path: Path) -> None:
+    """An input read outside the layer reader (a project file, a taxonomy)."""
+    _READ.add(Path(path).resolve())
+
+
 def check_file(path: Path) -> None:
     if not path.exists():
         raise NbhoodError(f"{path}: no such file; check the path")
     if path.is_dir():
         raise NbhoodError(f"{path}: is a folder; give a file inside it")
-    _READ.add(path.resolve())
+    note_read(path)
     if path.stat().st_size == 0:
         raise NbhoodError(f"{path}: the file is empty (0 bytes); export it again")
     suffix = path.suffix.lower()

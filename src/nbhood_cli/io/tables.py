@@ -106,14 +106,20 @@ def _long_row(text: str, sep: str, width: int, path) -> str | None:
     Rows whose extra fields are all empty (trailing delimiters) are only named when no
     row has real extra values."""
     first = None
-    reader = csv.reader(io.StringIO(text), delimiter=sep, skipinitialspace=True)
-    for row in reader:
-        if len(row) > width:
-            found = (reader.line_num, len(row))
-            if any(cell.strip() for cell in row[width:]):
-                first = found
-                break
-            first = first or found
+    limit = csv.field_size_limit(len(text) + 1)  # a WKT polygon can outgrow the default
+    try:
+        reader = csv.reader(io.StringIO(text), delimiter=sep, skipinitialspace=True)
+        for row in reader:
+            if len(row) > width:
+                found = (reader.line_num, len(row))
+                if any(cell.strip() for cell in row[width:]):
+                    first = found
+                    break
+                first = first or found
+    except csv.Error:  # an unclosed quote, say: pandas' own words will do
+        return None
+    finally:
+        csv.field_size_limit(limit)
     if first is None:
         return None
     return (f"{path}: line {first[0]} has {first[1]} fields but the header has {width}; "
@@ -161,14 +167,12 @@ def _tidy(frame, path):
     if frame.columns.empty:
         raise NbhoodError(f"{path}: the header row is empty; give every column a name")
     unnamed = [i for i, c in enumerate(frame.columns) if c == "" or c.startswith("Unnamed:")]
+    if unnamed and unnamed[-1] == len(frame.columns) - 1 and frame.iloc[:, -1].isna().all():
+        frame = frame.iloc[:, :-1]  # a delimiter ending every line, header too: nothing lost
+        unnamed = unnamed[:-1]
     if unnamed:
-        i = unnamed[0]
-        if i == len(frame.columns) - 1 and frame.iloc[:, i].isna().all():
-            raise NbhoodError(f"{path}: the last column has no header and no values (a "
-                              "delimiter at the end of every line?); remove it")
-        raise NbhoodError(f"{path}: column {i + 1} has no header; give every column a name "
-                          "in the first row")
-    _check_header(frame.columns, path)
+        raise NbhoodError(f"{path}: column {unnamed[0] + 1} has no header; give every column a "
+                          "name in the first row")
     if frame.empty:
         raise NbhoodError(f"{path}: the table has a header but no rows")
     for name in frame.columns:

@@ -34,27 +34,44 @@ def check_target(path: Path, overwrite: bool) -> None:
         raise NbhoodError(f"{path.parent}: no such folder; create it first")
 
 
+FILE_SUFFIXES = WRITE_SUFFIXES | {".html", ".png", ".shp", ".zip", ".xlsx", ".parquet"}
+
+
 def check_folder(path: Path, overwrite: bool) -> None:
     """Before any work: a folder output needs a folder's name (``--out x.csv`` would make a
-    folder called x.csv), and replacing one needs --overwrite."""
-    if path.suffix:
-        raise NbhoodError(f"{path}: --out is a folder; give a name without an extension")
+    folder called x.csv; ``results-v1.2`` is fine), and replacing one needs --overwrite."""
+    if path.suffix.lower() in FILE_SUFFIXES:
+        raise NbhoodError(f"{path}: --out is a folder; give a name without a file extension")
     if path.exists() and not overwrite:
         raise NbhoodError(f"{path}: already exists; pass --overwrite to replace it")
 
 
-MARKER = ".nbhood"  # in every output folder: --overwrite replaces only folders nbhood made
+MARKER = ".nbhood"  # in every output folder: what nbhood wrote there, one path a line
+MARKER_HEAD = "Written by nbhood; --overwrite replaces these and nothing else:"
 
 
-def _strangers(old: Path, build: Path | None) -> list[str]:
-    """Files of an existing folder that --overwrite must not delete: none when nbhood made
-    it (its marker); else those the new output does not replace (a folder of the user's own,
-    or one from before the marker; ``build`` None: not known yet, so every file)."""
-    if (old / MARKER).is_file():
-        return []
-    def files(folder):
-        return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if not p.is_dir()}
-    return sorted(files(old) - (files(build) if build is not None else set()))
+def _entries(folder: Path) -> set[str]:
+    """Every file, link and folder under ``folder``, relative (links are not followed)."""
+    found = set()
+    for root, dirs, files in os.walk(folder):
+        base = Path(root).relative_to(folder)
+        found.update((base / name).as_posix() for name in [*dirs, *files])
+    return found
+
+
+def _mark(build: Path) -> None:
+    listed = sorted(_entries(build))
+    (build / MARKER).write_text("\n".join([MARKER_HEAD, *listed]) + "\n", encoding="utf-8")
+
+
+def _strangers(old: Path, build: Path) -> list[str]:
+    """What --overwrite must not delete: entries of the old folder that nbhood did not write
+    there (its marker lists them) and the new output does not replace — a user's notes or
+    QGIS project saved beside the layers, or a folder of the user's own."""
+    marker = old / MARKER
+    ours = set(marker.read_text(encoding="utf-8").splitlines()[1:]) if marker.is_file() \
+        else set()
+    return sorted(_entries(old) - ours - _entries(build) - {MARKER})
 
 
 def spare_inputs(path: Path) -> None:
@@ -128,17 +145,16 @@ def atomic_folder(path: Path, overwrite: bool = False):
     os.chmod(build, 0o777 & ~umask)  # mkdtemp's 0700 would hide results from colleagues
     try:
         yield build
-        (build / MARKER).write_text("This folder was written by nbhood: --overwrite replaces "
-                                    "it whole.\n", encoding="utf-8")
+        _mark(build)
         if path.exists():
             spare_inputs(path)  # inputs read while the folder was built
             strangers = _strangers(path, build)
             if strangers:
                 raise NbhoodError(f"{path}: holds {strangers[0]}"
-                                  + (f" and {len(strangers) - 1} more file(s)"
-                                     if len(strangers) > 1 else "")
-                                  + " that nbhood did not write, which --overwrite would "
-                                  "delete; move them or choose another folder for --out")
+                                  + (f" and {len(strangers) - 1} more" if len(strangers) > 1
+                                     else "")
+                                  + ", which nbhood did not write there and this run would "
+                                  "delete; move it or choose another folder for --out")
             old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=parent))
             os.replace(path, old / path.name)
             os.replace(build, path)
