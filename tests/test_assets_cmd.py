@@ -303,3 +303,12 @@ def test_double_disadvantage_shares_without_deprivation_are_refused(run, tmp_pat
     assert result.stderr == ("error: --deprived-share and --fewest-share find doubly "
                              "disadvantaged areas, which needs --deprivation; add it or leave "
                              "them out\n")
+
+
+def test_centroids_without_the_centroid_method_fail_before_reading(run, tmp_path):
+    result = run("assets", tmp_path / "not-read.csv", "--areas",
+                 SAMPLES / "community_areas.geojson", "--centroids",
+                 SAMPLES / "small_areas.geojson", "--out", tmp_path / "a")
+    assert result.exit_code == 2  # the register does not exist: the options were checked first
+    assert result.stderr == ("error: --centroids is for --method centroid, not areal; add "
+                             "--method centroid or leave out --centroids\n")

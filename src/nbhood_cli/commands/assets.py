@@ -73,6 +73,7 @@ def assets(
     from nbhood_cli.io.write import atomic_folder, check_folder, write_layer, write_table
 
     check_folder(out, overwrite)
+    inputs.check_method(method.value, None, centroids)
     if deprivation and not source:
         raise NbhoodError("--deprivation needs --source: deprivation is weighted by the "
                           "people of each small area")
