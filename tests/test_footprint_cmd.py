@@ -373,8 +373,7 @@ def test_lsoa_points_are_refused(run, tmp_path):
     args[args.index("--lsoa") + 1] = f"{path}:sa_code"
     result = run("footprint", *args)
     assert result.exit_code == 2
-    assert result.stderr == (f"error: {path}: holds Point geometries; footprints are drawn "
-                             "from LSOA polygons\n")
+    assert result.stderr == f"error: {path}: holds Point geometries; --lsoa needs polygons\n"
 
 
 def test_codes_of_another_vintage_are_refused(run, tmp_path):

@@ -144,8 +144,7 @@ def test_polygon_centroids_are_refused(run, tmp_path):
     ("targets", "community_areas.geojson", lambda g: g.boundary,
      "holds LineString geometries; --targets needs polygons"),
     ("source", "small_areas.geojson", lambda g: g.representative_point(),
-     "holds Point geometries; small areas must be polygons, as every method shares their "
-     "people out by area; give their boundaries (points belong in --centroids)"),
+     "holds Point geometries; --source needs polygons"),
 ])
 def test_points_or_lines_as_areas_are_refused(run, tmp_path, role, name, edit, message):
     """They used to give every target 0 people and exit 0."""

@@ -181,15 +181,23 @@ def _one_error(result, out) -> str:
     return line
 
 
+def _edited_areas(path, edit):
+    """The sample community areas as GeoJSON, changed in place by ``edit``, written to path."""
+    areas = json.loads((SAMPLES / "community_areas.geojson").read_text())
+    edit(areas)
+    path.write_text(json.dumps(areas))
+    return path
+
+
 def test_every_feature_dropped_is_an_error(run, tmp_path):
     """Degenerate polygons repair to nothing: no 0-area outputs that look like results."""
-    areas = json.loads((SAMPLES / "community_areas.geojson").read_text())
-    for feature in areas["features"]:
-        x, y = feature["geometry"]["coordinates"][0][0]
-        feature["geometry"] = {"type": "Polygon",
-                               "coordinates": [[[x, y], [x + 0.001, y], [x + 0.002, y], [x, y]]]}
-    path = tmp_path / "flat.geojson"
-    path.write_text(json.dumps(areas))
+    def flatten(areas):
+        for feature in areas["features"]:
+            x, y = feature["geometry"]["coordinates"][0][0]
+            feature["geometry"] = {"type": "Polygon", "coordinates": [
+                [[x, y], [x + 0.001, y], [x + 0.002, y], [x, y]]]}
+
+    path = _edited_areas(tmp_path / "flat.geojson", flatten)
     line = _one_error(*_population_run(run, tmp_path, "--targets", path))
     assert line == (f"error: {path}: every feature was dropped: 10 collapsed to nothing when "
                     "repaired (zero area or too few points: CA01, CA02, CA03, CA04, CA05 … 5 "
@@ -320,10 +328,10 @@ def test_parse_counts_refuses_infinities_of_a_numeric_column():
 
 
 def test_one_corrupt_vertex_is_named_in_a_short_line(run, tmp_path):
-    areas = json.loads((SAMPLES / "community_areas.geojson").read_text())
-    areas["features"][0]["geometry"]["coordinates"][0][1] = [1e300, 1e300]
-    path = tmp_path / "huge.geojson"
-    path.write_text(json.dumps(areas))
+    def corrupt(areas):
+        areas["features"][0]["geometry"]["coordinates"][0][1] = [1e300, 1e300]
+
+    path = _edited_areas(tmp_path / "huge.geojson", corrupt)
     line = _one_error(*_population_run(run, tmp_path, "--targets", path))
     assert line == (f"error: {path}: 1 feature(s) have coordinates out of range for degrees "
                     "(±180 longitude, ±90 latitude): CA01 reaches 1e+300, 1e+300; "

@@ -118,28 +118,24 @@ def _check(job: Job) -> None:
 def _lsoa(job: Job, options):
     """The LSOA layer, with residents when --counts or --count says where they are."""
     from nbhood_cli import inputs
-    from nbhood_cli.errors import NbhoodError
 
-    if job.join and not job.counts:
-        raise NbhoodError("--join needs --counts: the table of residents to join")
+    inputs.check_join(job.join, {"--counts": job.counts})
     if job.counts or job.count:
         small = inputs.small_areas(job.lsoa, job.counts, job.join, job.count or "population",
-                                   options)
+                                   options, "--lsoa")
     else:
-        layer = inputs.read(job.lsoa, options)
+        layer = inputs.read_polygons(job.lsoa, options, "--lsoa")
         small = inputs.SmallAreas(layer, layer.frame, None, None)
     return small
 
 
 def _lsoa_codes(small):
-    """The LSOAs' codes; they must be polygons, as footprints are dissolved from them."""
-    from nbhood_cli import inputs
+    """The LSOAs' codes (they are polygons: footprints are dissolved from them)."""
     from nbhood_cli.errors import NbhoodError
 
     if not small.layer.id_column:
         raise NbhoodError(f"{small.layer.path}: say which column holds the LSOA codes, as in "
                           f"{small.layer.path}:lsoa21cd")
-    inputs.polygons(small.layer, "footprints are drawn from LSOA polygons")
     return small.frame[small.layer.id_column].astype(str).to_numpy(object)
 
 

@@ -38,11 +38,13 @@ def read(spec: str, options: ReadOptions):
 
 
 def small_areas(source: str, counts: str | None, join: str | None, count: str,
-                options: ReadOptions) -> SmallAreas:
-    """Small-area polygons with their count: carried by the layer, or joined from a table."""
+                options: ReadOptions, option: str = "--source") -> SmallAreas:
+    """Small-area polygons with their count: carried by the layer, or joined from a table;
+    ``option`` names the layer in messages."""
     import dataclasses
 
-    layer = read(source, dataclasses.replace(options, counts=() if counts else (count,)))
+    layer = read_polygons(source, dataclasses.replace(options, counts=() if counts else
+                                                      (count,)), option)
     frame = join_counts(layer, counts, join, count) if counts else layer.frame
     _warn_repeated_shapes(layer)
     return SmallAreas(layer, frame, frame[count].to_numpy(float), count)
@@ -124,12 +126,20 @@ def check_join(join: str | None, tables: dict) -> None:
                           "links the small areas to that table; add it or leave out --join")
 
 
+def check_shares(deprivation: str | None, deprived_share: float, fewest_share: float) -> None:
+    """The double-disadvantage shares are used only with deprivation: changed without it,
+    they would be ignored (shares typed equal to the defaults cannot be told apart)."""
+    from nbhood_cli.assets import AssetThresholds
+
+    if not deprivation and AssetThresholds(deprived_share, fewest_share) != AssetThresholds():
+        raise NbhoodError("--deprived-share and --fewest-share find doubly disadvantaged areas, "
+                          "which needs --deprivation; add it or leave them out")
+
+
 def method_inputs(method: str, small: SmallAreas, centroids: str | None,
                   weights: str | None, options: ReadOptions) -> MethodInputs:
     """Centroid points (in small-area order) or weight points and values for a method."""
     check_method(method, weights, centroids)
-    polygons(small.layer, "small areas must be polygons, as every method shares their people "
-                          "out by area; give their boundaries (points belong in --centroids)")
     if method == "dasymetric":
         return MethodInputs(method, *weight_points(weights, options))
     if method == "centroid" and centroids:

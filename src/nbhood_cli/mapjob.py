@@ -88,7 +88,7 @@ def read_inputs(project: Project, options) -> Inputs:
         got.read.append((f"statutory_{name}", layer.layer))
     if project.population:
         got.small = io_inputs.small_areas(project.population, project.counts, project.join,
-                                          project.count, options)
+                                          project.count, options, "--population")
         got.read.append(("small_areas", got.small.layer))
         extra = io_inputs.method_inputs(project.method, got.small, project.centroids,
                                         project.weights, options)
@@ -135,11 +135,7 @@ def _check_options(project: Project) -> None:
     if project.deprivation and not project.assets:
         raise NbhoodError("--deprivation needs --assets: it is used to find doubly "
                           "disadvantaged areas (most deprived, fewest assets)")
-    default = Project()
-    if not project.deprivation and (project.deprived_share, project.fewest_share) != (
-            default.deprived_share, default.fewest_share):
-        raise NbhoodError("--deprived-share and --fewest-share find doubly disadvantaged "
-                          "areas, which needs --deprivation; add it or leave them out")
+    io_inputs.check_shares(project.deprivation, project.deprived_share, project.fewest_share)
 
 
 def _footprints(project: Project, got: Inputs, names: list, options):

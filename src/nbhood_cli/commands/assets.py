@@ -77,10 +77,7 @@ def assets(
     if deprivation and not source:
         raise NbhoodError("--deprivation needs --source: deprivation is weighted by the "
                           "people of each small area")
-    if not deprivation and (deprived_share, fewest_share) != (AssetThresholds().deprived_share,
-                                                          AssetThresholds().fewest_share):
-        raise NbhoodError("--deprived-share and --fewest-share find doubly disadvantaged areas, "
-                          "which needs --deprivation; add it or leave them out")
+    inputs.check_shares(deprivation, deprived_share, fewest_share)
     if (score or decile) and not deprivation:
         raise NbhoodError(f"{'--score' if score else '--decile'} names a column of "
                           "--deprivation; add --deprivation or leave it out")

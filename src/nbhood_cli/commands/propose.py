@@ -96,15 +96,12 @@ def _check(out: Path, overwrite: bool, min_pop: int, max_pop: int) -> None:
 
 
 def _check_small_areas(small, key) -> None:
-    """The small areas need codes, and polygons: units are built from them (the other layers
-    are refused as points or lines when read)."""
-    from nbhood_cli import inputs
+    """The small areas need codes: units are named by them."""
     from nbhood_cli.errors import NbhoodError
 
     if not key:
         raise NbhoodError(f"{small.layer.path}: name the small areas' code column with "
                           "--source PATH:ID")
-    inputs.polygons(small.layer, "--source needs polygons")
 
 
 def _check_nested(result, parents) -> None:
